@@ -1,0 +1,21 @@
+import type { Cluster } from '../model/cluster.js';
+import type { Policy } from '../model/policy.js';
+
+/** Hints a cluster source carries about its own constraint model (a scenario's `policy`, Ganeti's ipolicy). */
+export interface SourceHints {
+  readonly overcommit?: Partial<Policy['overcommit']>;
+  readonly standard?: Policy['standard'];
+  readonly antiAffinity?: boolean;
+}
+
+/** What an inventory read returns: the snapshot, its hints, and warnings for the report (e.g. unknown hosts). */
+export interface InventoryResult {
+  readonly cluster: Cluster;
+  readonly hints: SourceHints;
+  readonly warnings: readonly string[];
+}
+
+/** A source of cluster snapshots: a cluster file, or live libvirt hosts. */
+export interface Inventory {
+  read(signal?: AbortSignal): Promise<InventoryResult>;
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CommanderError } from 'commander';
+import { buildProgram } from './cli/program.js';
+import { processIo, type Io } from './cli/io.js';
+import {
+  ActionsFailedError,
+  BackendError,
+  ConfigError,
+  InputError,
+  LockHeldError,
+  StalePlanError,
+  UnreachableError,
+} from './errors.js';
+
+/** Exit codes (DESIGN.md 3): 0 done or nothing to do, 1 unexpected, 2 bad config or input, 3 some actions failed, 4 locked. */
+export const EXIT = { ok: 0, unexpected: 1, badInput: 2, actionsFailed: 3, locked: 4 } as const;
+
+/** The one error-to-exit-code mapping of the program. */
+export function exitCodeFor(err: unknown): number {
+  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+  if (err instanceof ConfigError || err instanceof InputError) return EXIT.badInput;
+  if (err instanceof LockHeldError) return EXIT.locked;
+  if (
+    err instanceof ActionsFailedError ||
+    err instanceof StalePlanError ||
+    err instanceof UnreachableError ||
+    err instanceof BackendError
+  )
+    return EXIT.actionsFailed;
+  return EXIT.unexpected;
+}
+
+/** Runs the CLI with `argv` (without node and script) and returns the exit code; never throws. */
+export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (err) {
+    const code = exitCodeFor(err);
+    if (!(err instanceof CommanderError)) io.err(`virt-squeeze: ${describe(err, code)}\n`);
+    return code;
+  }
+}
+
+/** One line for the operator; a stack only for the unexpected, and only with VIRT_SQUEEZE_DEBUG. */
+function describe(err: unknown, code: number): string {
+  const message = err instanceof Error ? err.message : String(err);
+  if (code === EXIT.unexpected && process.env.VIRT_SQUEEZE_DEBUG && err instanceof Error && err.stack)
+    return err.stack;
+  return code === EXIT.unexpected ? `unexpected error: ${message}` : message;
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+  if (!script) return false;
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  process.exitCode = await main(process.argv.slice(2));
+}

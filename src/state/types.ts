@@ -1,0 +1,28 @@
+/** A host tag in the state store, with who/when/why. */
+export interface HostTag {
+  readonly host: string;
+  /** `standby`, `wake-failed`, `exclude`, or an admin's own tag. */
+  readonly tag: string;
+  readonly by: string;
+  readonly atMs: number;
+  readonly why: string;
+}
+
+/** A journal entry: every action's intent before it starts and its outcome after it ends. */
+export interface JournalEntry {
+  readonly runId: string;
+  readonly atMs: number;
+  readonly action: string;
+  readonly target: string;
+  readonly phase: 'intent' | 'done' | 'failed';
+  readonly detail?: string;
+}
+
+/** Durable local state: tags, journal, power history, usage samples, the run lock. */
+export interface StateStore {
+  tags(host?: string): HostTag[];
+  addTag(tag: HostTag): void;
+  removeTag(host: string, tag: string): void;
+  journal(entry: JournalEntry): void;
+  close(): void;
+}
