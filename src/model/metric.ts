@@ -1,6 +1,5 @@
 import type { Cluster, Host } from './cluster.js';
 import { Occupancy, isOnline, probe, standardFit } from './capacity.js';
-import type { Policy } from './policy.js';
 import { fitsWithin } from './resources.js';
 
 /** Hosts whose free capacity counts toward the threshold metric: online, not draining. */
