@@ -28,6 +28,11 @@ export interface HostOutcome {
   /** Standard instances the host can accept before / after the plan (0 when not online). */
   readonly fitBefore: number;
   readonly fitAfter: number;
+  /** Allocated share of the host's limit (after overcommit), percent, before / after the plan. */
+  readonly memPctBefore: number;
+  readonly memPctAfter: number;
+  readonly cpuPctBefore: number;
+  readonly cpuPctAfter: number;
   readonly why: string;
 }
 
