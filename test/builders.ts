@@ -15,6 +15,7 @@ export function host(id: string, cpu: number, memGiB: number, extra: Partial<Hos
     reserved: res(0, 0, 0),
     state: 'on',
     exclude: false,
+    keepOn: false,
     drain: false,
     tags: [],
     ...extra,

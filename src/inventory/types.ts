@@ -19,3 +19,11 @@ export interface InventoryResult {
 export interface Inventory {
   read(signal?: AbortSignal): Promise<InventoryResult>;
 }
+
+/** A fresh look at one host right before a power action (DESIGN.md 5.1, 5.7). */
+export interface HostProbe {
+  /** Domains defined or running on the host (any state); throws BackendError when unreachable. */
+  domainCount(hostId: string, signal?: AbortSignal): Promise<number>;
+  /** Capacity the host reports (libvirt answers), or throws BackendError. */
+  capacity(hostId: string, signal?: AbortSignal): Promise<import('../model/resources.js').Resources>;
+}

@@ -19,6 +19,11 @@ export interface Host {
   readonly state: HostState;
   /** Never powered down and never given VMs by virt-squeeze. */
   readonly exclude: boolean;
+  /**
+   * Never powered down, but may receive VMs (e.g. Ganeti's master node, which hsqueeze never powers
+   * off yet does fill). `exclude` implies it.
+   */
+  readonly keepOn: boolean;
   /** Must be evacuated; receives nothing. */
   readonly drain: boolean;
   /** Power draw with no load, watts (linear power model). */

@@ -129,6 +129,7 @@ function checkPowerOff(
     }
     if (h.state !== 'on') fail('power_off', `host ${id} is ${h.state}, not on`);
     if (h.exclude) fail('power_off', `host ${id} is excluded`);
+    else if (h.keepOn) fail('power_off', `host ${id} must stay on`);
     const left = occ.vmsOn(id).size;
     if (left > 0) fail('power_off', `host ${id} still holds ${left} VM(s)`);
     state.set(id, { ...h, state: 'standby' });

@@ -18,11 +18,22 @@ export interface JournalEntry {
   readonly detail?: string;
 }
 
+/** A cumulative CPU-time sample of one VM, to compute CPU use from deltas between runs. */
+export interface UsageSample {
+  readonly host: string;
+  readonly vm: string;
+  readonly atMs: number;
+  readonly cpuTimeNs: number;
+}
+
 /** Durable local state: tags, journal, power history, usage samples, the run lock. */
 export interface StateStore {
   tags(host?: string): HostTag[];
   addTag(tag: HostTag): void;
   removeTag(host: string, tag: string): void;
   journal(entry: JournalEntry): void;
+  /** The latest usage sample per VM of the host. */
+  usageSamples(host: string): UsageSample[];
+  saveUsageSamples(samples: readonly UsageSample[]): void;
   close(): void;
 }
