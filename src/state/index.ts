@@ -1,0 +1,2 @@
+export { DEFAULT_STATE_PATH, openStateStore, SqliteStateStore, type OpenStateOptions } from './sqlite.js';
+export * from './types.js';
