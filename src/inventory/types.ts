@@ -6,6 +6,9 @@ export interface SourceHints {
   readonly overcommit?: Partial<Policy['overcommit']>;
   readonly standard?: Policy['standard'];
   readonly antiAffinity?: boolean;
+  /** The source's own decision defaults, e.g. Ganeti's (GANETI_DEFAULT_HINTS in src/config/defaults.ts). */
+  readonly thresholds?: Partial<Policy['thresholds']>;
+  readonly safety?: Partial<Policy['safety']>;
 }
 
 /** What an inventory read returns: the snapshot, its hints, and warnings for the report (e.g. unknown hosts). */
