@@ -1,0 +1,2 @@
+export { CommandDriver } from './command.js';
+export { commandSchema, type CommandConfig } from './schema.js';
