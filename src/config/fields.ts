@@ -25,7 +25,8 @@ interface FieldOptions {
 function unitField(parse: (value: unknown) => Parsed, options: FieldOptions, what: string) {
   const describe = (value: unknown): string => {
     const parsed = parse(value);
-    return parsed.ok ? `expected ${what}` : parsed.error;
+    const message = parsed.ok ? `expected ${what}` : parsed.error;
+    return value === undefined ? `required (${message.replace(/, got undefined$/, '')})` : message;
   };
   return z
     .union([z.number(), z.string()], { error: (issue) => describe(issue.input) })

@@ -124,7 +124,8 @@ function locator(doc: Document, lineCounter: LineCounter, file: string): Locator
 
 /**
  * The YAML node at `path`, or the deepest existing ancestor when part of the path is missing (a
- * missing key is reported at its parent). With `keyOfLast`, the key node of the last segment.
+ * missing key is reported at its parent, except at the top level). With `keyOfLast`, the key node of
+ * the last segment.
  */
 function nodeAt(doc: Document, path: ConfigPath, keyOfLast: boolean): Node | undefined {
   let node = doc.contents as Node | null;
@@ -135,7 +136,7 @@ function nodeAt(doc: Document, path: ConfigPath, keyOfLast: boolean): Node | und
       const pair: Pair | undefined = node.items.find(
         (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment),
       );
-      if (!pair) return node;
+      if (!pair) return i === 0 ? undefined : node; // a missing top-level key has no useful line
       const key = pair.key as Node;
       if (last && keyOfLast) return key;
       node = (pair.value as Node | null) ?? key;

@@ -124,33 +124,6 @@ function validateOverrides(o: PolicyOverrides): void {
     throw new ConfigError(`${FLAG.failoverReserveHosts}: expected a whole number >= 0, got ${String(r)}`);
 }
 
-/** Raw `plan` flag values as commander hands them over (strings). */
-export interface PolicyFlags {
-  minimal?: string;
-  target?: string;
-  thresholdMode?: string;
-  failoverReserve?: string;
-}
-
-/** Parses and validates `plan` flags into overrides; ConfigError names the flag. */
-export function policyOverridesFromFlags(flags: PolicyFlags): PolicyOverrides {
-  const num = (text: string | undefined): number | undefined =>
-    text === undefined ? undefined : text.trim() === '' ? Number.NaN : Number(text);
-  const overrides: PolicyOverrides = {
-    ...(flags.minimal !== undefined && { minimal: num(flags.minimal) }),
-    ...(flags.target !== undefined && { target: num(flags.target) }),
-    ...(flags.thresholdMode !== undefined && { mode: flags.thresholdMode as ThresholdMode }),
-    ...(flags.failoverReserve !== undefined && { failoverReserveHosts: num(flags.failoverReserve) }),
-  };
-  for (const key of ['minimal', 'target', 'failoverReserveHosts'] as const) {
-    const raw = key === 'failoverReserveHosts' ? flags.failoverReserve : flags[key];
-    if (raw !== undefined && Number.isNaN(overrides[key]))
-      throw new ConfigError(`${FLAG[key]}: expected a number, got ${JSON.stringify(raw)}`);
-  }
-  validateOverrides(overrides);
-  return overrides;
-}
-
 /**
  * The config's per-host settings (exclude, drain, idle_w, max_w) laid over a cluster's hosts, for a
  * cluster file planned with a config. Fields the config leaves unset keep the file's value. Config
