@@ -97,7 +97,7 @@ export function renderHtml(plan: Plan, opts: HtmlOptions = {}): string {
 </head>
 <body style="margin:0;padding:0;background:#ffffff;color:${COLOR.text};${FONT}">
 <table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0"><tr><td align="center" style="padding:12px">
-<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:680px;${FONT}"><tr><td>
+<table role="presentation" width="100%" cellpadding="0" cellspacing="0" border="0" style="max-width:680px;${FONT}"><tr><td style="word-break:break-word;overflow-wrap:anywhere">
 ${body}
 </td></tr></table>
 </td></tr></table>
