@@ -20,19 +20,27 @@ export interface ToolOptions {
 const MAX_OUTPUT_CHARS = 64 * 1024;
 
 /**
- * Runs a program without a shell and resolves with its output; the child is killed (SIGKILL) at
- * the deadline or on abort. Rejects only when the program cannot be started.
+ * Runs a program without a shell and resolves with its output; the child's process group is killed
+ * (SIGKILL) at the deadline or on abort. Rejects only when the program cannot be started.
  */
 export function runTool(file: string, args: readonly string[], opts: ToolOptions): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
+    // Own process group: at the deadline the whole group dies, also grandchildren that would hold the pipes open.
     const child = spawn(file, [...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...opts.env, LC_ALL: 'C' },
+      detached: true,
     });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    const kill = (): void => void child.kill('SIGKILL');
+    const kill = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    };
     const timer = setTimeout(() => {
       timedOut = true;
       kill();

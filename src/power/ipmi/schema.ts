@@ -9,15 +9,9 @@ export const ipmiSchema = z
     port: z.number().int().min(1).max(65535).default(623).meta({ description: 'BMC UDP port' }),
     username: z.string().min(1).meta({ description: 'BMC user' }),
     password_file: secretFileField('absolute path of a file holding the BMC password (mode 0600 or 0640)'),
-    cipher_suite: z
-      .number()
-      .int()
-      .min(0)
-      .max(17)
-      .default(3)
-      .meta({
-        description: 'RMCP+ cipher suite (ipmitool -C); 3 is the common default, 17 for SHA-256 BMCs',
-      }),
+    cipher_suite: z.number().int().min(0).max(17).default(3).meta({
+      description: 'RMCP+ cipher suite (ipmitool -C); 3 is the common default, 17 for SHA-256 BMCs',
+    }),
     timeout: durationMs('s', { description: 'deadline of one ipmitool call', positive: true }).default(
       10_000,
     ),

@@ -99,9 +99,16 @@ export class SshDriver implements PowerDriver {
         reject(this.error('aborted'));
       };
       signal?.addEventListener('abort', abort, { once: true });
+      let ready = false;
       client.once('ready', () => {
+        ready = true;
         signal?.removeEventListener('abort', abort);
         resolve(client);
+      });
+      // A peer that closes before the handshake ends emits only 'close': without this the promise would hang.
+      client.once('close', () => {
+        signal?.removeEventListener('abort', abort);
+        if (!ready) reject(this.error('not answering (connection closed before login)'));
       });
       client.once('error', (err: Error & { level?: string }) => {
         signal?.removeEventListener('abort', abort);
