@@ -1,0 +1,240 @@
+import { EPS, R, type SeqModel, type SeqState, memOf } from './model.js';
+import { WaveSlots } from './pack.js';
+import { stronglyConnected } from './scc.js';
+import type { Move } from './search.js';
+
+/** How often one VM may be parked on a temporary host before the exact search takes over. */
+const MAX_BOUNCES_PER_VM = 2;
+/** Blocked moves per deadlocked cycle whose eviction is priced (bounds work on huge cycles). */
+const MAX_OPTIONS_PER_CYCLE = 24;
+
+/** What one greedy wave achieved. `stuck` lists the deadlocked host cycles it could not break. */
+export interface GreedyWave {
+  readonly moves: Move[];
+  readonly stuck: number[][];
+}
+
+/** Shared state of the greedy wave builder across waves. */
+export interface GreedyContext {
+  readonly m: SeqModel;
+  readonly st: SeqState;
+  readonly tgt: Int32Array;
+  /** Load of the target placement per host x R (for choosing temporary hosts that stay safe). */
+  readonly usedB: Float64Array;
+  readonly bounces: Uint8Array;
+}
+
+/**
+ * Builds one wave from the current state: direct moves to their targets in `pending` order while
+ * the wave semantics allow; then every deadlocked cycle of the waits-for graph (hosts waiting for
+ * room on each other, no way out) is broken by parking the cheapest VM set of one cycle host on a
+ * temporary host. Leaves the wave open in `slots`; the caller closes it.
+ */
+export function greedyWave(ctx: GreedyContext, pending: readonly number[], slots: WaveSlots): GreedyWave {
+  const { m, st, tgt } = ctx;
+  const nH = m.hosts.length;
+  const progress = new Uint8Array(nH);
+  const blocked: number[] = [];
+  for (const v of pending) {
+    const from = st.cur[v]!;
+    const to = tgt[v]!;
+    if (!slots.hasRoom(from, to)) {
+      progress[from] = 1; // waits for a slot, not for room: moves in a later wave
+      continue;
+    }
+    if (st.fits(v, to)) {
+      slots.add(v, to);
+      progress[from] = 1;
+    } else blocked.push(v);
+  }
+  if (blocked.length === 0) return { moves: slots.moves, stuck: [] };
+  const cycles = closedCycles(ctx, blocked, progress);
+  const stuck = cycles.filter((cycle) => !breakCycle(ctx, cycle, blocked, slots));
+  return { moves: slots.moves, stuck };
+}
+
+/**
+ * Deadlocked cycles: sink strongly connected components (two or more hosts) of the waits-for graph
+ * (edge src -> dst for every blocked move) none of whose hosts makes progress this wave. If the
+ * target is valid, a blocked destination always holds a VM that must leave, so these are exactly
+ * the host sets that can never move again without a temporary host.
+ */
+function closedCycles(ctx: GreedyContext, blocked: readonly number[], progress: Uint8Array): number[][] {
+  const { st, tgt, m } = ctx;
+  const adjacency: number[][] = Array.from({ length: m.hosts.length }, () => []);
+  for (const v of blocked) adjacency[st.cur[v]!]!.push(tgt[v]!);
+  const components = stronglyConnected(m.hosts.length, adjacency);
+  const componentOf = new Int32Array(m.hosts.length);
+  components.forEach((c, i) => c.forEach((h) => (componentOf[h] = i)));
+  return components.filter((c, i) => {
+    if (c.length < 2) return false;
+    for (const h of c) {
+      if (progress[h]) return false;
+      for (const w of adjacency[h]!) if (componentOf[w] !== i) return false;
+    }
+    return true;
+  });
+}
+
+interface Eviction {
+  readonly cost: number;
+  readonly moves: Move[];
+}
+
+/** Breaks one cycle with the cheapest eviction over its blocked moves; false when none is possible. */
+function breakCycle(
+  ctx: GreedyContext,
+  cycle: number[],
+  blocked: readonly number[],
+  slots: WaveSlots,
+): boolean {
+  const inCycle = new Set(cycle);
+  const options = blocked
+    .filter((v) => inCycle.has(ctx.st.cur[v]!) && inCycle.has(ctx.tgt[v]!))
+    .sort((x, y) => shortfall(ctx, x) - shortfall(ctx, y) || x - y)
+    .slice(0, MAX_OPTIONS_PER_CYCLE);
+  let best: Eviction | undefined;
+  for (const v of options) {
+    const e = cheapestEviction(ctx, v, inCycle, slots);
+    if (e && (!best || e.cost < best.cost)) best = e;
+  }
+  if (!best) return false;
+  for (const mv of best.moves) {
+    slots.add(mv.v, mv.to);
+    ctx.bounces[mv.v]!++;
+  }
+  return true;
+}
+
+/** Memory missing on the blocked move's destination (for trying the most promising options first). */
+function shortfall(ctx: GreedyContext, v: number): number {
+  const { m, st } = ctx;
+  const h = ctx.tgt[v]!;
+  return Math.max(0, memOf(m, v) - (m.lim[h * R + 1]! - st.used[h * R + 1]!));
+}
+
+/**
+ * Cheapest set of VMs on the blocked move's destination whose departure makes room for it, each
+ * with a temporary host that has room now. A VM that must move anyway costs its memory (one extra
+ * migration); a VM that stays costs twice its memory (away and back).
+ */
+function cheapestEviction(
+  ctx: GreedyContext,
+  v: number,
+  inCycle: ReadonlySet<number>,
+  slots: WaveSlots,
+): Eviction | undefined {
+  const { m, st, tgt } = ctx;
+  const h = tgt[v]!;
+  const need = new Float64Array(R);
+  for (let r = 0; r < R; r++) need[r] = st.used[h * R + r]! + m.dem[v * R + r]! - m.lim[h * R + r]!;
+  const mates = new Set<number>();
+  const candidates: number[] = [];
+  for (const u of st.residents[h]!) {
+    const mustGo = m.group[u]! >= 0 && m.group[u] === m.group[v];
+    if (mustGo) mates.add(u);
+    if (m.movable[u] && !slots.moving[u] && ctx.bounces[u]! < MAX_BOUNCES_PER_VM) candidates.push(u);
+    else if (mustGo) return undefined;
+  }
+  const cost = (u: number) => memOf(m, u) * (tgt[u] === st.cur[u] ? 2 : 1);
+  const covers = (set: readonly number[]) => {
+    for (const u of mates) if (!set.includes(u)) return false;
+    for (let r = 0; r < R; r++) {
+      let freed = 0;
+      for (const u of set) freed += m.dem[u * R + r]!;
+      if (freed + EPS < need[r]!) return false;
+    }
+    return true;
+  };
+  const byCost = candidates.sort((x, y) => cost(x) - cost(y) || x - y);
+  let best: number[] | undefined;
+  for (const u of byCost)
+    if (covers([u])) {
+      best = [u];
+      break;
+    }
+  if (!best) {
+    // No single VM suffices: forced mates, then the most memory per unit of cost, then prune.
+    const order = [...byCost].sort(
+      (x, y) =>
+        Number(mates.has(y)) - Number(mates.has(x)) ||
+        memOf(m, y) / cost(y) - memOf(m, x) / cost(x) ||
+        memOf(m, y) - memOf(m, x) ||
+        x - y,
+    );
+    const set: number[] = [];
+    for (const u of order) {
+      if (covers(set)) break;
+      set.push(u);
+    }
+    if (!covers(set)) return undefined;
+    for (const u of [...set].reverse()) {
+      const without = set.filter((x) => x !== u);
+      if (covers(without)) set.splice(set.indexOf(u), 1);
+    }
+    best = set;
+  }
+  return placeOnPivots(ctx, best, h, inCycle, slots, cost);
+}
+
+/** Chooses a temporary host for each evicted VM, tentatively (undone before returning). */
+function placeOnPivots(
+  ctx: GreedyContext,
+  set: readonly number[],
+  h: number,
+  inCycle: ReadonlySet<number>,
+  slots: WaveSlots,
+  cost: (u: number) => number,
+): Eviction | undefined {
+  const moves: Move[] = [];
+  let total = 0;
+  let ok = true;
+  for (const u of set) {
+    const t = bestPivot(ctx, u, h, inCycle, slots);
+    if (t < 0) {
+      ok = false;
+      break;
+    }
+    slots.add(u, t);
+    moves.push({ v: u, from: h, to: t });
+    total += cost(u);
+  }
+  for (let i = 0; i < moves.length; i++) slots.undoLast();
+  return ok ? { cost: total, moves } : undefined;
+}
+
+/**
+ * Best temporary host for `u`: room now (with this wave's reservations) and a free slot; prefer
+ * hosts where `u` still fits once the target placement is reached (it cannot get in anyone's way),
+ * hosts to be emptied and switched off, hosts outside the cycle, then the most memory slack.
+ */
+function bestPivot(
+  ctx: GreedyContext,
+  u: number,
+  h: number,
+  inCycle: ReadonlySet<number>,
+  slots: WaveSlots,
+): number {
+  const { m, st, tgt, usedB } = ctx;
+  let best = -1;
+  let bestScore = -Infinity;
+  for (let t = 0; t < m.hosts.length; t++) {
+    if (t === h || t === tgt[u] || !slots.hasRoom(h, t) || !st.fits(u, t)) continue;
+    let safe = true;
+    for (let r = 0; r < R; r++) {
+      const future = Math.max(st.used[t * R + r]!, usedB[t * R + r]!) + m.dem[u * R + r]!;
+      if (future > m.lim[t * R + r]! + EPS) safe = false;
+    }
+    const slackMiB = m.lim[t * R + 1]! - Math.max(st.used[t * R + 1]!, usedB[t * R + 1]!);
+    const score =
+      (safe ? 8 : 0) +
+      (m.emptied[t] ? 4 : 0) +
+      (inCycle.has(t) ? 0 : 2) +
+      Math.atan(slackMiB / 1e5) / Math.PI;
+    if (score > bestScore) {
+      bestScore = score;
+      best = t;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,175 @@
+import { R, type SeqModel, SeqState, memOf } from './model.js';
+import { type GreedyContext, greedyWave } from './greedy.js';
+import { WaveSlots, packSequence } from './pack.js';
+import { type Budget, type Move, searchPath } from './search.js';
+
+/** Exact search first when the problem is this small (it finds the cheapest sequence). */
+const EXACT_MAX_PENDING = 12;
+const EXACT_MAX_HOSTS = 40;
+const EXACT_MAX_VMS = 60;
+/** Work allowed to that improving search: a few tenths of a second at most. */
+const EXACT_IMPROVE_BUDGET = 300_000;
+/** Temporary-host candidates added around a stuck cycle, widened step by step up to all hosts. */
+const WIDEN_STEPS = [4, 16, 64];
+
+/** Outcome of the solver on indices: waves, or why not (stuck host cycles, states explored). */
+export type SolveOutcome =
+  /** `restart`: the waves start from the start placement again (discard earlier waves). */
+  | { readonly status: 'ok'; readonly waves: Move[][]; readonly restart?: boolean }
+  | {
+      readonly status: 'unreachable' | 'unknown';
+      /** Deadlocked host cycles at the point where the greedy builder got stuck. */
+      readonly stuck: number[][];
+      /** Placement where it got stuck (for explanations). */
+      readonly at: Int32Array;
+      readonly states: number;
+    };
+
+/**
+ * Waves from `m.a` to `tgt`: greedy waves with deadlock breaking; when stuck, a bounded exact
+ * search around the stuck hosts, widened up to the whole cluster. Small problems also get a short
+ * exact search for a cheaper (or equally cheap, fewer-wave) plan. "unreachable" only with an
+ * exhaustive search from the start placement; "unknown" when the budget ran out first.
+ */
+export function solve(m: SeqModel, tgt: Int32Array, budget: Budget): SolveOutcome {
+  const greedy = greedyWaves(m, tgt, budget);
+  if (greedy.status !== 'ok' || !smallEnough(m, tgt)) return greedy;
+  const exact = exactFromStart(m, tgt, budget, cost(m, greedy.waves));
+  return exact && better(m, exact, greedy.waves) ? { status: 'ok', waves: exact } : greedy;
+}
+
+function smallEnough(m: SeqModel, tgt: Int32Array): boolean {
+  let pending = 0;
+  let movable = 0;
+  for (let v = 0; v < m.vms.length; v++) {
+    if (tgt[v] !== m.a[v]) pending++;
+    if (m.movable[v]) movable++;
+  }
+  return pending <= EXACT_MAX_PENDING && m.hosts.length <= EXACT_MAX_HOSTS && movable <= EXACT_MAX_VMS;
+}
+
+function cost(m: SeqModel, waves: Move[][]): number {
+  return waves.reduce((s, wave) => s + wave.reduce((t, mv) => t + memOf(m, mv.v), 0), 0);
+}
+
+/** Cheaper migrated memory wins, then fewer waves. */
+function better(m: SeqModel, x: Move[][], y: Move[][]): boolean {
+  const cx = cost(m, x);
+  const cy = cost(m, y);
+  return cx !== cy ? cx < cy : x.length < y.length;
+}
+
+function allMovable(m: SeqModel): number[] {
+  const vms: number[] = [];
+  for (let v = 0; v < m.vms.length; v++) if (m.movable[v]) vms.push(v);
+  return vms;
+}
+
+function allHosts(m: SeqModel): number[] {
+  return m.hosts.map((_, i) => i);
+}
+
+/** Short exact search from the start for a plan no dearer than `boundMiB` (undefined when none found). */
+function exactFromStart(
+  m: SeqModel,
+  tgt: Int32Array,
+  budget: Budget,
+  boundMiB: number,
+): Move[][] | undefined {
+  const own: Budget = { left: Math.min(EXACT_IMPROVE_BUDGET, Math.max(0, budget.left)) };
+  const spent = own.left;
+  const r = searchPath({ m, start: m.a, tgt, vms: allMovable(m), hosts: allHosts(m), budget: own, boundMiB });
+  budget.left -= spent - Math.max(0, own.left);
+  return r.status === 'found' ? packSequence(new SeqState(m, m.a), r.moves) : undefined;
+}
+
+/** Placement load per host x R of the target placement. */
+function targetLoad(m: SeqModel, tgt: Int32Array): Float64Array {
+  const usedB = new Float64Array(m.hosts.length * R);
+  for (let v = 0; v < m.vms.length; v++) {
+    const h = tgt[v]!;
+    if (h < 0) continue;
+    for (let r = 0; r < R; r++) usedB[h * R + r]! += m.dem[v * R + r]!;
+  }
+  return usedB;
+}
+
+/** Pending VMs in wave priority order: longest migration first (balances waves), then memory, then id. */
+function priorityOrder(m: SeqModel, tgt: Int32Array): number[] {
+  const pending: number[] = [];
+  for (let v = 0; v < m.vms.length; v++) if (tgt[v] !== m.a[v]) pending.push(v);
+  return pending.sort((x, y) => m.est[y]! - m.est[x]! || memOf(m, y) - memOf(m, x) || x - y);
+}
+
+export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): SolveOutcome {
+  const st = new SeqState(m, m.a);
+  const ctx: GreedyContext = { m, st, tgt, usedB: targetLoad(m, tgt), bounces: new Uint8Array(m.vms.length) };
+  let pending = priorityOrder(m, tgt);
+  const waves: Move[][] = [];
+  const slots = new WaveSlots(st);
+  const maxWaves = 4 * m.vms.length + 16;
+  while (pending.length > 0) {
+    if (waves.length > maxWaves) return { status: 'unknown', stuck: [], at: st.cur.slice(), states: 0 };
+    const wave = greedyWave(ctx, pending, slots);
+    if (slots.moves.length > 0) waves.push(slots.close());
+    else {
+      const rescue = searchAround(ctx, wave.stuck, pending, budget);
+      if (rescue.status !== 'ok') return rescue;
+      if (rescue.restart) return { status: 'ok', waves: rescue.waves };
+      waves.push(...rescue.waves);
+    }
+    pending = pending.filter((v) => st.cur[v] !== tgt[v]);
+  }
+  return { status: 'ok', waves };
+}
+
+/**
+ * Bounded exact search from the stuck state over the stuck hosts plus the hosts with the most free
+ * memory, widened until it covers the whole cluster. A whole-cluster exhaustion from a state other
+ * than the start is re-checked from the start (some moves, e.g. off a draining host, cannot be undone).
+ */
+function searchAround(
+  ctx: GreedyContext,
+  stuck: number[][],
+  pending: readonly number[],
+  budget: Budget,
+): SolveOutcome {
+  const { m, st, tgt } = ctx;
+  const core = new Set<number>(stuck.flat());
+  if (core.size === 0) for (const v of pending) core.add(st.cur[v]!).add(tgt[v]!);
+  const bySlack = allHosts(m)
+    .filter((h) => !core.has(h) && m.accepts[h])
+    .sort((x, y) => freeMem(ctx, y) - freeMem(ctx, x) || x - y);
+  let states = 0;
+  const give = (status: 'unreachable' | 'unknown'): SolveOutcome => ({
+    status,
+    stuck,
+    at: st.cur.slice(),
+    states,
+  });
+  for (const k of WIDEN_STEPS) {
+    if (k >= bySlack.length) break;
+    const hosts = [...core, ...bySlack.slice(0, k)].sort((x, y) => x - y);
+    const inSet = new Set(hosts);
+    const vms = allMovable(m).filter((v) => inSet.has(st.cur[v]!));
+    const r = searchPath({ m, start: st.cur, tgt, vms, hosts, budget });
+    states += r.states;
+    if (r.status === 'found') return { status: 'ok', waves: packSequence(st, r.moves) };
+    if (r.status === 'budget') return give('unknown');
+  }
+  const all = searchPath({ m, start: st.cur, tgt, vms: allMovable(m), hosts: allHosts(m), budget });
+  states += all.states;
+  if (all.status === 'found') return { status: 'ok', waves: packSequence(st, all.moves) };
+  if (all.status === 'budget') return give('unknown');
+  if (st.cur.every((h, v) => h === m.a[v])) return give('unreachable');
+  const fromStart = searchPath({ m, start: m.a, tgt, vms: allMovable(m), hosts: allHosts(m), budget });
+  states += fromStart.states;
+  if (fromStart.status === 'exhausted') return give('unreachable');
+  if (fromStart.status === 'budget') return give('unknown');
+  // A dead end of the greedy order: the start still reaches the target, so plan from there.
+  return { status: 'ok', waves: packSequence(new SeqState(m, m.a), fromStart.moves), restart: true };
+}
+
+function freeMem(ctx: GreedyContext, h: number): number {
+  return ctx.m.lim[h * R + 1]! - ctx.st.used[h * R + 1]!;
+}
