@@ -27,7 +27,7 @@ const FLAG = {
  * The planner's policy. Precedence, per field: `overrides` (plan flags) > `config` > `hints` (the
  * cluster file's own policy, e.g. Ganeti's ipolicy) > BUILTIN_DEFAULTS. Threshold numbers from the
  * hints or the defaults belong to a mode: they apply only when the resolved mode is theirs.
- * Throws ConfigError for an invalid override (naming the flag) or minimal > target.
+ * Throws ConfigError for an invalid override (naming the flag) or an explicit minimal > target.
  */
 export function resolvePolicy(
   config: Config | undefined,
@@ -70,6 +70,12 @@ function resolveStandard(cfg: Config, hints: SourceHints): Policy['standard'] {
 
 type ThresholdKey = 'minimal' | 'target';
 
+/**
+ * Thresholds per key: flag > config > the file's (when of the resolved mode) > default for the mode.
+ * A flag or config value is explicit; when it crosses a value that is not (e.g. `--target 1` against
+ * the default minimal 2, as hsqueeze allows), the other side follows it. Two explicit values that
+ * cross are an error.
+ */
 function resolveThresholds(
   cfg: Config,
   hints: SourceHints,
@@ -77,22 +83,27 @@ function resolveThresholds(
 ): Policy['thresholds'] {
   const mode = overrides.mode ?? cfg.thresholds.mode ?? hints.thresholds?.mode ?? BUILTIN_DEFAULTS.mode;
   const hinted = hints.thresholds && (hints.thresholds.mode ?? mode) === mode ? hints.thresholds : {};
-  const pick = (key: ThresholdKey): { value: number; from: string } => {
+  const pick = (key: ThresholdKey): { value: number; from: string; explicit: boolean } => {
     const o = overrides[key];
-    if (o !== undefined) return { value: o, from: FLAG[key] };
+    if (o !== undefined) return { value: o, from: FLAG[key], explicit: true };
     const c = cfg.thresholds[key];
-    if (c !== undefined) return { value: c, from: `thresholds.${key} (config)` };
+    if (c !== undefined) return { value: c, from: `thresholds.${key} (config)`, explicit: true };
     const h = hinted[key];
-    if (h !== undefined) return { value: h, from: `the cluster file's ${key}` };
-    return { value: BUILTIN_DEFAULTS.thresholds[mode][key], from: `the default ${key} for ${mode}` };
+    if (h !== undefined) return { value: h, from: `the cluster file's ${key}`, explicit: false };
+    return {
+      value: BUILTIN_DEFAULTS.thresholds[mode][key],
+      from: `the default ${key} for ${mode}`,
+      explicit: false,
+    };
   };
   const minimal = pick('minimal');
   const target = pick('target');
-  if (minimal.value > target.value)
-    throw new ConfigError(
-      `${minimal.from} ${minimal.value} is above ${target.from} ${target.value}: expected minimal <= target`,
-    );
-  return { minimal: minimal.value, target: target.value, mode };
+  if (minimal.value <= target.value) return { minimal: minimal.value, target: target.value, mode };
+  if (minimal.explicit && !target.explicit) return { minimal: minimal.value, target: minimal.value, mode };
+  if (target.explicit && !minimal.explicit) return { minimal: target.value, target: target.value, mode };
+  throw new ConfigError(
+    `${minimal.from} ${minimal.value} is above ${target.from} ${target.value}: expected minimal <= target`,
+  );
 }
 
 function resolveSafety(cfg: Config, hints: SourceHints, overrides: PolicyOverrides): Policy['safety'] {

@@ -21,39 +21,40 @@ export interface RuleResult {
 
 type Rule = (config: Config, out: RuleResult) => void;
 
-/** The thresholds the config will plan with when no cluster file says otherwise. */
-function effectiveThresholds(config: Config) {
+/**
+ * minimal <= target. As in resolvePolicy, a threshold left to its default follows the one that is
+ * set when they cross; only two written values that cross are an error.
+ */
+const thresholdOrder: Rule = (config, out) => {
   const mode = config.thresholds.mode ?? BUILTIN_DEFAULTS.mode;
   const defaults = BUILTIN_DEFAULTS.thresholds[mode];
-  const label = (key: 'minimal' | 'target'): string =>
-    config.thresholds[key] === undefined
-      ? `${key} (default ${defaults[key]} for ${mode})`
-      : `thresholds.${key}`;
-  return {
-    minimal: config.thresholds.minimal ?? defaults.minimal,
-    target: config.thresholds.target ?? defaults.target,
-    minimalLabel: label('minimal'),
-    targetLabel: label('target'),
-  };
-}
-
-const thresholdOrder: Rule = (config, out) => {
-  const t = effectiveThresholds(config);
-  const minimalSet = config.thresholds.minimal !== undefined;
-  const path = minimalSet ? ['thresholds', 'minimal'] : ['thresholds', 'target'];
-  if (t.minimal > t.target)
-    out.errors.push({
-      path,
-      message: minimalSet
-        ? `${t.minimal} is above ${t.targetLabel} ${t.target}: expected minimal <= target`
-        : `${t.target} is below ${t.minimalLabel} ${t.minimal}: expected minimal <= target`,
-    });
-  else if (t.minimal === t.target)
+  const { minimal, target } = config.thresholds;
+  const path = minimal !== undefined ? ['thresholds', 'minimal'] : ['thresholds', 'target'];
+  const deadBand = 'hosts may be woken and powered off on alternate runs (set target above minimal)';
+  if (minimal !== undefined && target !== undefined) {
+    if (minimal > target)
+      out.errors.push({
+        path,
+        message: `${minimal} is above thresholds.target ${target}: expected minimal <= target`,
+      });
+    else if (minimal === target)
+      out.warnings.push({ path, message: `no dead band: minimal = target = ${minimal}; ${deadBand}` });
+    return;
+  }
+  const m = minimal ?? defaults.minimal;
+  const t = target ?? defaults.target;
+  const which = minimal !== undefined ? 'target' : 'minimal';
+  if (m > t)
     out.warnings.push({
       path,
       message:
-        `no dead band: ${t.minimalLabel} = ${t.targetLabel} = ${t.minimal}; ` +
-        'hosts may be woken and powered off on alternate runs (set target above minimal)',
+        `no dead band: ${minimal ?? target} crosses the default ${which} for ${mode} (${defaults[which]}), ` +
+        `so ${which} is ${minimal ?? target} too; ${deadBand}`,
+    });
+  else if (m === t)
+    out.warnings.push({
+      path,
+      message: `no dead band: minimal = target = ${m} (${minimal === undefined && target === undefined ? 'defaults' : 'with the default'} for ${mode}); ${deadBand}`,
     });
 };
 

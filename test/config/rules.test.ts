@@ -10,26 +10,32 @@ describe('cross-field rules: thresholds', () => {
     );
   });
 
-  it('compares with the default of the mode when one threshold is left out', () => {
-    expect(errorOf('thresholds:\n  minimal: 5\n')).toBe(
-      'c.yaml:2: thresholds.minimal: 5 is above target (default 4 for average) 4: expected minimal <= target',
-    );
-    expect(errorOf('thresholds:\n  mode: per_host\n  target: 1\n')).toBe(
-      'c.yaml:3: thresholds.target: 1 is below minimal (default 2 for per_host) 2: expected minimal <= target',
+  it('a threshold left to its default follows the written one when they cross (warning)', () => {
+    expect(warningsOf('cluster_file: x\nthresholds:\n  minimal: 5\n')).toEqual([
+      'c.yaml:3: thresholds.minimal: no dead band: 5 crosses the default target for average (4), so target is 5 too; ' +
+        'hosts may be woken and powered off on alternate runs (set target above minimal)',
+    ]);
+    expect(warningsOf('cluster_file: x\nthresholds:\n  mode: per_host\n  target: 1\n')[0]).toBe(
+      'c.yaml:4: thresholds.target: no dead band: 1 crosses the default minimal for per_host (2), so minimal is 1 too; ' +
+        'hosts may be woken and powered off on alternate runs (set target above minimal)',
     );
   });
 
   it('minimal equal to target is a warning: no dead band', () => {
     expect(warningsOf('cluster_file: c.yaml\nthresholds:\n  minimal: 3\n  target: 3\n')).toEqual([
-      'c.yaml:3: thresholds.minimal: no dead band: thresholds.minimal = thresholds.target = 3; ' +
+      'c.yaml:3: thresholds.minimal: no dead band: minimal = target = 3; ' +
         'hosts may be woken and powered off on alternate runs (set target above minimal)',
     ]);
+    expect(warningsOf('cluster_file: c.yaml\nthresholds:\n  minimal: 4\n')[0]).toContain(
+      'no dead band: minimal = target = 4 (with the default for average)',
+    );
   });
 
   it('per_host defaults (hsqueeze 2 / 2) warn about the missing dead band', () => {
-    expect(warningsOf('cluster_file: c.yaml\nthresholds: {mode: per_host}\n')[0]).toContain(
-      'no dead band: minimal (default 2 for per_host) = target (default 2 for per_host) = 2',
-    );
+    expect(warningsOf('cluster_file: c.yaml\nthresholds: {mode: per_host}\n')).toEqual([
+      'c.yaml:2: thresholds.target: no dead band: minimal = target = 2 (defaults for per_host); ' +
+        'hosts may be woken and powered off on alternate runs (set target above minimal)',
+    ]);
   });
 
   it('minimal below target gives no warning', () => {
