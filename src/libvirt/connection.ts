@@ -34,14 +34,19 @@ export interface ConnectOptions {
 }
 
 const DEFAULTS = {
-  openTimeoutMs: 30_000, callTimeoutMs: 60_000, keepAliveIntervalS: 5, keepAliveCount: 3 };
+  openTimeoutMs: 30_000,
+  callTimeoutMs: 60_000,
+  keepAliveIntervalS: 5,
+  keepAliveCount: 3,
+};
 
 /**
  * Starts the worker script: the compiled .js in production; under tsx/vitest the .ts source, through a
  * small bootstrap that registers tsx's loader inside the new thread first.
  */
 function startWorker(init: WorkerInit): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
+  if (!import.meta.url.endsWith('.ts'))
+    return new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
   const tsxDir = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
   const tsxApi = pathToFileURL(path.join(tsxDir, 'dist/esm/api/index.mjs')).href;
   const script = new URL('./worker.ts', import.meta.url).href;
@@ -67,14 +72,22 @@ export class KoffiConnection implements LibvirtConnection {
     private readonly callTimeoutMs: number,
   ) {
     worker.on('message', (r: WorkerReply) => this.settle(r));
-    worker.on('error', (e) => this.fail({ code: BINDING_ERR.CLOSED, domain: 0, message: e.message, fn: 'worker' }));
-    worker.on('exit', () => this.fail({ code: BINDING_ERR.CLOSED, domain: 0, message: 'connection closed', fn: 'worker' }));
+    worker.on('error', (e) =>
+      this.fail({ code: BINDING_ERR.CLOSED, domain: 0, message: e.message, fn: 'worker' }),
+    );
+    worker.on('exit', () =>
+      this.fail({ code: BINDING_ERR.CLOSED, domain: 0, message: 'connection closed', fn: 'worker' }),
+    );
   }
 
   /** Opens `uri` in a new worker thread; rejects with LibvirtError (libvirt's code and message) on failure. */
   static async open(uri: string, opts: ConnectOptions = {}): Promise<KoffiConnection> {
     const o = { ...DEFAULTS, ...opts };
-    const init: WorkerInit = { uri, keepAliveIntervalS: o.keepAliveIntervalS, keepAliveCount: o.keepAliveCount };
+    const init: WorkerInit = {
+      uri,
+      keepAliveIntervalS: o.keepAliveIntervalS,
+      keepAliveCount: o.keepAliveCount,
+    };
     const worker = startWorker(init);
     const conn = new KoffiConnection(uri, worker, o.callTimeoutMs);
     const signal = opts.signal;
@@ -101,7 +114,11 @@ export class KoffiConnection implements LibvirtConnection {
     });
   }
 
-  private call(method: WorkerMethod, args: readonly unknown[], timeoutMs = this.callTimeoutMs): Promise<unknown> {
+  private call(
+    method: WorkerMethod,
+    args: readonly unknown[],
+    timeoutMs = this.callTimeoutMs,
+  ): Promise<unknown> {
     const id = this.nextId++;
     const p = this.expect(id, method, timeoutMs);
     if (this.dead === undefined) this.worker.postMessage({ id, method, args } satisfies WorkerRequest);
@@ -124,7 +141,12 @@ export class KoffiConnection implements LibvirtConnection {
     const p = this.pending.get(id);
     this.pending.delete(id);
     p?.reject(new LibvirtError({ code: BINDING_ERR.TIMEOUT, domain: 0, message, fn }, this.uri));
-    this.fail({ code: BINDING_ERR.CLOSED, domain: 0, message: `connection dropped after: ${fn}: ${message}`, fn });
+    this.fail({
+      code: BINDING_ERR.CLOSED,
+      domain: 0,
+      message: `connection dropped after: ${fn}: ${message}`,
+      fn,
+    });
   }
 
   private fail(data: LibvirtErrorData): void {
@@ -202,3 +224,9 @@ export class KoffiConnection implements LibvirtConnection {
     }
   }
 }
+
+/** Opens a libvirt connection: the koffi binding by default, the virsh backend as a fallback. */
+export type Connector = (uri: string, opts: ConnectOptions) => Promise<LibvirtConnection>;
+
+/** The default connector: one worker thread per connection over the koffi binding. */
+export const koffiConnector: Connector = (uri, opts) => KoffiConnection.open(uri, opts);

@@ -97,7 +97,9 @@ const c = {
   nodeGetMemoryStats: lib.func(
     'int virNodeGetMemoryStats(virConnect *conn, int cell, void *params, _Inout_ int *nparams, uint flags)',
   ),
-  listAllDomains: lib.func('int virConnectListAllDomains(virConnect *conn, _Out_ void **domains, uint flags)'),
+  listAllDomains: lib.func(
+    'int virConnectListAllDomains(virConnect *conn, _Out_ void **domains, uint flags)',
+  ),
   getAllDomainStats: lib.func(
     'int virConnectGetAllDomainStats(virConnect *conn, uint stats, _Out_ void **records, uint flags)',
   ),
@@ -118,7 +120,9 @@ const c = {
   migrateToUri3: lib.func(
     'int virDomainMigrateToURI3(virDomain *dom, const char *dconnuri, void *params, uint nparams, uint flags)',
   ),
-  setMaxDowntime: lib.func('int virDomainMigrateSetMaxDowntime(virDomain *dom, ulonglong downtimeMs, uint flags)'),
+  setMaxDowntime: lib.func(
+    'int virDomainMigrateSetMaxDowntime(virDomain *dom, ulonglong downtimeMs, uint flags)',
+  ),
   getMaxDowntime: lib.func(
     'int virDomainMigrateGetMaxDowntime(virDomain *dom, _Out_ ulonglong *downtimeMs, uint flags)',
   ),
@@ -220,7 +224,12 @@ function typedValue(type: number, v: Record<string, unknown>): TypedValue {
 function stateName(state: number): DomainStateName {
   const name = DOMAIN_STATES[state];
   if (name === undefined) {
-    throw new FfiError({ code: BINDING_ERR.GARBAGE, domain: 0, message: `unknown domain state ${state}`, fn: 'state' });
+    throw new FfiError({
+      code: BINDING_ERR.GARBAGE,
+      domain: 0,
+      message: `unknown domain state ${state}`,
+      fn: 'state',
+    });
   }
   return name;
 }
@@ -252,7 +261,12 @@ export class FfiConnection {
 
   private get handle(): Ptr {
     if (isNull(this.conn)) {
-      throw new FfiError({ code: BINDING_ERR.CLOSED, domain: 0, message: 'connection closed', fn: 'connection' });
+      throw new FfiError({
+        code: BINDING_ERR.CLOSED,
+        domain: 0,
+        message: 'connection closed',
+        fn: 'connection',
+      });
     }
     return this.conn;
   }
@@ -300,7 +314,10 @@ export class FfiConnection {
     if (count <= 0) return {};
     const buf = Buffer.alloc(NodeMemoryStatsT.size * count);
     check(c.nodeGetMemoryStats(this.handle, ALL_CELLS, buf, n, 0), 'virNodeGetMemoryStats');
-    const rows = koffi.decode(buf, NodeMemoryStatsT, n[0] ?? 0) as Array<{ field: string; value: number | bigint }>;
+    const rows = koffi.decode(buf, NodeMemoryStatsT, n[0] ?? 0) as Array<{
+      field: string;
+      value: number | bigint;
+    }>;
     return Object.fromEntries(rows.map((r) => [r.field, Number(r.value)]));
   }
 
@@ -412,7 +429,8 @@ export class FfiConnection {
       if (params.bandwidthMiBps !== undefined && params.bandwidthMiBps > 0) {
         check(c.paramsAddULLong(p, n, max, 'bandwidth', BigInt(Math.round(params.bandwidthMiBps))), 'params');
       }
-      if (params.migrateUri !== undefined) check(c.paramsAddString(p, n, max, 'migrate_uri', params.migrateUri), 'params');
+      if (params.migrateUri !== undefined)
+        check(c.paramsAddString(p, n, max, 'migrate_uri', params.migrateUri), 'params');
       if (params.listenAddress !== undefined) {
         check(c.paramsAddString(p, n, max, 'listen_address', params.listenAddress), 'params');
       }

@@ -2,14 +2,7 @@
 
 /** `virDomainState` as a name. */
 export type DomainStateName =
-  | 'nostate'
-  | 'running'
-  | 'blocked'
-  | 'paused'
-  | 'shutdown'
-  | 'shutoff'
-  | 'crashed'
-  | 'pmsuspended';
+  'nostate' | 'running' | 'blocked' | 'paused' | 'shutdown' | 'shutoff' | 'crashed' | 'pmsuspended';
 
 export const DOMAIN_STATES: readonly DomainStateName[] = [
   'nostate',

@@ -14,7 +14,12 @@ const init = workerData as WorkerInit;
 
 function errorData(e: unknown, fn: string): LibvirtErrorData {
   if (e instanceof FfiError) return e.data;
-  return { code: VIR_ERR.OPERATION_FAILED, domain: 0, message: e instanceof Error ? e.message : String(e), fn };
+  return {
+    code: VIR_ERR.OPERATION_FAILED,
+    domain: 0,
+    message: e instanceof Error ? e.message : String(e),
+    fn,
+  };
 }
 
 let conn: FfiConnection | undefined;

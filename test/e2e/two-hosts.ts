@@ -38,6 +38,8 @@ export interface TwoHosts {
   readonly dirtierKernel: string;
 }
 
+const exitHooks = new Map<TwoHosts, () => void>();
+
 const CAPS_CACHE = '/var/tmp/virt-squeeze-e2e/qemu-capabilities';
 
 /** Domain XML of a small diskless TCG guest; with `kernel`, it boots that multiboot payload instead of idling in SeaBIOS. */
@@ -139,14 +141,20 @@ function prepareHostDir(dir: string, address: string, index: number): void {
 }
 
 function startDaemon(dir: string, netns: string): number {
-  const binds = MOUNTS.map(([sub, target]) => `mkdir -p ${target} && mount --bind ${path.join(dir, sub)} ${target}`).join(' && ');
+  const binds = MOUNTS.map(
+    ([sub, target]) => `mkdir -p ${target} && mount --bind ${path.join(dir, sub)} ${target}`,
+  ).join(' && ');
   const script = `${binds} && exec libvirtd --listen -f /etc/libvirt/libvirtd.conf -p /run/libvirt/libvirtd.pid`;
   const log = fs.openSync(path.join(dir, 'daemon.out'), 'a');
   // ip netns exec, unshare (no --fork) and exec keep the PID: child.pid is libvirtd's own.
-  const child = spawn('ip', ['netns', 'exec', netns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', script], {
-    detached: true,
-    stdio: ['ignore', log, log],
-  });
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', netns, 'unshare', '--mount', '--propagation', 'private', 'sh', '-c', script],
+    {
+      detached: true,
+      stdio: ['ignore', log, log],
+    },
+  );
   fs.closeSync(log);
   child.unref();
   if (child.pid === undefined) throw new Error(`cannot start libvirtd in ${netns}`);
@@ -158,7 +166,8 @@ async function waitReady(h: TestHost, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
-    if (!isAlive(h.pid)) throw new Error(`libvirtd of ${h.id} exited: ${tail(path.join(h.dir, 'daemon.out'))}`);
+    if (!isAlive(h.pid))
+      throw new Error(`libvirtd of ${h.id} exited: ${tail(path.join(h.dir, 'daemon.out'))}`);
     try {
       const c = await KoffiConnection.open(h.uri, { openTimeoutMs: 10_000 });
       await c.nodeInfo();
@@ -235,7 +244,20 @@ function ensureQemuUser(): void {
 async function setUpNetwork(prefix: string, a: TestHost, b: TestHost): Promise<void> {
   await run('ip', ['netns', 'add', a.netns]);
   await run('ip', ['netns', 'add', b.netns]);
-  await run('ip', ['link', 'add', `${prefix}a0`, 'netns', a.netns, 'type', 'veth', 'peer', 'name', `${prefix}b0`, 'netns', b.netns]);
+  await run('ip', [
+    'link',
+    'add',
+    `${prefix}a0`,
+    'netns',
+    a.netns,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    `${prefix}b0`,
+    'netns',
+    b.netns,
+  ]);
   for (const [h, dev] of [
     [a, `${prefix}a0`],
     [b, `${prefix}b0`],
@@ -279,6 +301,9 @@ export async function upTwoHosts(): Promise<TwoHosts> {
     }
     await Promise.all([waitReady(env.a, 90_000), waitReady(env.b, 90_000)]);
     saveCapsCache(env.a);
+    const onExit = (): void => killTwoHostsSync(env);
+    process.once('exit', onExit);
+    exitHooks.set(env, onExit);
     return env;
   } catch (e) {
     await downTwoHosts(env);
@@ -296,12 +321,33 @@ function saveCapsCache(h: TestHost): void {
 
 /** Tears everything down by PID (QEMUs, then daemons), deletes the namespaces and the temp dir. Idempotent. */
 export async function downTwoHosts(env: TwoHosts): Promise<void> {
+  const hook = exitHooks.get(env);
+  if (hook !== undefined) process.removeListener('exit', hook);
   for (const h of [env.a, env.b]) {
     for (const pid of qemuPids(h)) await stopPid(pid, 'qemu-system');
   }
   await Promise.all([env.a, env.b].map((h) => (h.pid > 0 ? stopPid(h.pid, 'libvirtd') : Promise.resolve())));
   for (const h of [env.a, env.b]) {
     await run('ip', ['netns', 'del', h.netns]).catch(() => undefined);
+  }
+  fs.rmSync(env.base, { recursive: true, force: true });
+}
+
+/**
+ * Last-resort teardown when the process exits without afterAll (a crash, an interrupted run): SIGKILL
+ * the QEMUs and daemons by PID (if their command line still matches) and delete the namespaces.
+ */
+export function killTwoHostsSync(env: TwoHosts): void {
+  for (const h of [env.a, env.b]) {
+    for (const pid of qemuPids(h)) if (cmdline(pid).includes('qemu-system')) process.kill(pid, 'SIGKILL');
+    if (h.pid > 0 && cmdline(h.pid).includes('libvirtd')) process.kill(h.pid, 'SIGKILL');
+  }
+  for (const h of [env.a, env.b]) {
+    try {
+      execFileSync('ip', ['netns', 'del', h.netns], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
   }
   fs.rmSync(env.base, { recursive: true, force: true });
 }
