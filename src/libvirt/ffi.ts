@@ -496,3 +496,13 @@ export class FfiConnection {
     this.withDomain(name, (d) => check(c.undefine(d), 'virDomainUndefine'));
   }
 }
+
+/** The struct layouts declared above, for the contract test that checks them against libvirt's ABI. */
+export const STRUCT_LAYOUTS = {
+  virNodeInfo: NodeInfoT,
+  virDomainInfo: DomainInfoT,
+  virTypedParameter: TypedParamT,
+  virNodeMemoryStats: NodeMemoryStatsT,
+  virDomainStatsRecord: StatsRecordT,
+  virStoragePoolInfo: StoragePoolInfoT,
+} as const;
