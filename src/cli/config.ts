@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { loadConfig } from '../config/load.js';
 import { configSchema } from '../config/schema.js';
@@ -12,7 +12,8 @@ export function configJsonSchema(): Record<string, unknown> {
 
 /** `virt-squeeze config check` and `virt-squeeze config schema`. */
 export function registerConfig(program: Command, io: Io): void {
-  const config = new Command('config').description('Check the configuration, or print its JSON Schema');
+  // program.command() (not addCommand) so exitOverride and output settings are inherited.
+  const config = program.command('config').description('Check the configuration, or print its JSON Schema');
 
   config
     .command('check')
@@ -48,6 +49,4 @@ Examples:
     .action(() => {
       io.out(`${JSON.stringify(configJsonSchema(), null, 2)}\n`);
     });
-
-  program.addCommand(config);
 }
