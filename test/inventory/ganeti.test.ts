@@ -290,7 +290,7 @@ describe('malformed Ganeti files', () => {
   });
 
   it('rejects a bad policy line in the 5th section', async () => {
-    const text = `${good.slice(0, 17).join('\n')}\n\n\n|128,1,0,0,1,1|1,1,0,1,1,1|ext|four|32.0\n`;
+    const text = `${good.slice(0, 17).join('\n')}\n\n\n|128,1,0,0,1,1|1,1,0,1,1,1;2,2,0,1,1,1|ext|four|32.0\n`;
     expect(await message(text)).toBe(`${file()}:20: ipolicy: vcpu_ratio: expected a number, got "four"`);
     const odd = `${good.slice(0, 17).join('\n')}\n\n\nother|128,1,0,0,1,1|1,1,0,1,1,1|ext|4.0|32.0\n`;
     expect(await message(odd)).toBe(`${file()}:20: ipolicy: odd number of min/max specs for other`);

@@ -287,7 +287,7 @@ function parsePolicy(r: LineReader): { owner: string; policy: IPolicy } {
     'owner|std|min;max[;min;max...]|disk_templates|vcpu_ratio|spindle_ratio',
   ) as [string, ...string[]];
   const pairs = minmax === '' ? [] : minmax!.split(';');
-  if (pairs.length % 2 !== 0) r.fail(`odd number of min/max specs for ${owner}`);
+  if (pairs.length % 2 !== 0) r.fail(`odd number of min/max specs for ${owner || 'the cluster policy'}`);
   pairs.forEach((p, i) => parseISpec(r, p, i % 2 === 0 ? 'minspec' : 'maxspec'));
   commaList(templates!).forEach((t) => r.oneOf(t, TEMPLATES, 'disk_templates'));
   r.double(spindleRatio!, 'spindle_ratio');
