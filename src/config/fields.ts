@@ -2,7 +2,6 @@ import { z } from 'zod';
 import {
   type DurationUnit,
   type Parsed,
-  type SizeUnit,
   parseBandwidthMiBps,
   parseCount,
   parseDurationMs,
@@ -57,11 +56,6 @@ export function sizeMiB(options: FieldOptions) {
 /** A size normalised to GiB; plain numbers are GiB. */
 export function sizeGiB(options: FieldOptions) {
   return unitField((v) => parseSize(v, 'GiB'), options, 'a size');
-}
-
-/** A size in any unit (plain numbers in `unit`). */
-export function size(unit: SizeUnit, options: FieldOptions) {
-  return unitField((v) => parseSize(v, unit), options, 'a size');
 }
 
 /** A fraction in [0, 1], written `80%` or `0.8`. */
