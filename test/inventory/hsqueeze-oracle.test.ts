@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { resolvePolicy } from '../../src/config/policy.js';
+import { loadClusterFile } from '../../src/inventory/file/index.js';
+import { checkPlan } from '../../src/planner/check-plan.js';
+import { plan } from '../../src/planner/index.js';
+import { ganetiDir } from './helpers.js';
+
+/**
+ * The oracle: Debian's real hsqueeze (ganeti-htools-3.0, installed from scripts/deps/ganeti.list)
+ * against virt-squeeze's loader + planner in per_host mode at the same thresholds, failover reserve
+ * 0 (hsqueeze has none). Same decision and the same number of hosts to power off or on; which hosts
+ * may differ where hsqueeze breaks ties by input order and we by power and evacuation cost.
+ */
+
+const HSQUEEZE = '/usr/lib/ganeti/3.0/usr/bin/hsqueeze';
+const run = promisify(execFile);
+
+type Decision = 'squeeze' | 'expand' | 'none';
+
+interface Answer {
+  readonly decision: Decision;
+  readonly hosts: number;
+}
+
+const HEADERS: Record<string, Decision> = {
+  "'Nodes to offline'": 'squeeze',
+  "'Nodes to online'": 'expand',
+  "'No action'": 'none',
+};
+
+function names(stdout: string): string[] {
+  return stdout.split('\n').filter((l) => l.trim() !== '');
+}
+
+/** hsqueeze's answer: the node list from `--no-headers`, the decision from the header line of a second run. */
+async function hsqueeze(file: string, minimal: number, target: number): Promise<Answer> {
+  const args = ['-t', file, `--minimal-resources=${minimal}`, `--target-resources=${target}`];
+  const bare = await run(HSQUEEZE, ['--no-headers', ...args], { timeout: 60_000 });
+  const full = await run(HSQUEEZE, args, { timeout: 60_000 });
+  const [header = '', ...listed] = names(full.stdout);
+  const decision = HEADERS[header.trim()];
+  if (!decision) throw new Error(`unexpected hsqueeze output: ${full.stdout}`);
+  expect(listed).toEqual(names(bare.stdout));
+  return { decision, hosts: listed.length };
+}
+
+async function virtSqueeze(file: string, minimal: number, target: number): Promise<Answer> {
+  const { cluster, hints } = await loadClusterFile(`ganeti:${file}`);
+  const policy = resolvePolicy(undefined, hints, {
+    minimal,
+    target,
+    mode: 'per_host',
+    failoverReserveHosts: 0,
+  });
+  const p = plan(cluster, policy);
+  expect(checkPlan(cluster, p, policy)).toEqual([]);
+  const hosts = p.decision === 'squeeze' ? p.powerOff.length : p.decision === 'expand' ? p.powerOn.length : 0;
+  return { decision: p.decision, hosts };
+}
+
+/** The recipe's hsqueeze test table (section 5) and own experiments, as [file, minimal, target]. */
+const CASES: ReadonlyArray<readonly [string, number, number]> = [
+  ['hsqueeze-underutilized.data', 2, 2],
+  ['hsqueeze-underutilized.data', 1, 1],
+  ['hsqueeze-underutilized.data', 0, 0],
+  ['hsqueeze-underutilized.data', 2, 2.02],
+  ['hsqueeze-overutilized.data', 2, 2],
+  ['hsqueeze-overutilized.data', 0, 2],
+  ['hsqueeze-overutilized.data', 4, 5],
+  ['hsqueeze-mixed-instances.data', 2, 2],
+  ['own-experiments/cpu.data', 1, 1],
+  ['own-experiments/cpu.data', 2.9, 2.9],
+  ['own-experiments/cpu.data', 3, 3],
+  ['own-experiments/down.data', 2, 2],
+  ['own-experiments/drbdside.data', 2, 2],
+  ['own-experiments/nodisk.data', 2, 2],
+  ['own-experiments/two-groups.data', 2, 2],
+  ['own-experiments/rebalance-only.data', 2, 2],
+];
+
+describe('hsqueeze oracle (per_host, failover reserve 0)', () => {
+  it('has the real hsqueeze installed (scripts/deps/ganeti.list)', () => {
+    expect(existsSync(HSQUEEZE)).toBe(true);
+  });
+
+  for (const [name, minimal, target] of CASES) {
+    it(`${name} at minimal ${minimal}, target ${target}: same decision and host count`, async () => {
+      const file = path.join(ganetiDir, name);
+      const theirs = await hsqueeze(file, minimal, target);
+      const ours = await virtSqueeze(file, minimal, target);
+      expect(ours).toEqual(theirs);
+    });
+  }
+
+  // Deliberate divergence (recipe section 7.8): hsqueeze probes offline nodes too, so one offline
+  // node with zero or unknown resources turns "power 2 off" into an expansion. virt-squeeze judges
+  // headroom over online hosts only: on these files it answers what hsqueeze answers without that node.
+  for (const name of ['under-plus-standby-zero.data', 'under-plus-offline-unknown.data']) {
+    it(`own-experiments/${name}: the extra offline node does not change virt-squeeze's answer`, async () => {
+      const theirs = await hsqueeze(path.join(ganetiDir, 'hsqueeze-underutilized.data'), 2, 2);
+      const ours = await virtSqueeze(path.join(ganetiDir, 'own-experiments', name), 2, 2);
+      expect(ours).toEqual(theirs);
+      expect(await hsqueeze(path.join(ganetiDir, 'own-experiments', name), 2, 2)).not.toEqual(theirs);
+    });
+  }
+});
