@@ -107,9 +107,9 @@ async function waitUntil(
   check: () => Promise<boolean>,
   fatal: (err: unknown) => boolean = () => false,
 ): Promise<{ ok: true } | { ok: false; last: string }> {
-  let last = 'no answer yet';
   for (;;) {
     if (ctx.signal?.aborted) return { ok: false, last: 'aborted' };
+    let last: string;
     try {
       if (await check()) return { ok: true };
       last = 'not yet';

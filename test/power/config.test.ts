@@ -53,7 +53,7 @@ describe('per-host power: section', () => {
       ': unknown power driver "redfish" (known: ipmi, wol, ssh, command; plus on, off)',
     ]);
     expect(issues({ ipmi: ipmi(), off: ['ipmi-soft', 'magic'] })[0]).toMatch(
-      /^off.1: unknown power-off method "magic" \(known: ssh, ipmi-soft, ipmi-hard, command\)/,
+      /^off.1: unknown power-off method "magic" \(known: ipmi-soft, ipmi-hard, ssh, command\)/,
     );
   });
 
