@@ -290,7 +290,7 @@ describe('wake drill', () => {
       ['a', 5000],
       ['b', 1000],
     ] as const) {
-      bmcs[h].setPower(false);
+      bmcs[h]!.setPower(false);
       store.addTag({ host: h, tag: 'standby', by: 'run r0', atMs: offAt, why: 'squeeze' });
       store.recordPower({ host: h, atMs: offAt, kind: 'off', detail: 'ssh' });
     }
