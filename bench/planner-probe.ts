@@ -12,7 +12,9 @@ import { loadClusterFile } from '../src/inventory/file/index.js';
 import type { Cluster } from '../src/model/cluster.js';
 import { Occupancy } from '../src/model/capacity.js';
 import type { Policy } from '../src/model/policy.js';
+import { checkPlan } from '../src/planner/check-plan.js';
 import { draftPlan } from '../src/planner/draft.js';
+import { plan } from '../src/planner/index.js';
 
 const shared = path.resolve(import.meta.dirname, '..', '..', 'shared', 'bench-data');
 const setting = process.argv[2] ?? 'max';
@@ -94,8 +96,10 @@ for (const name of names.length > 0 ? names : all) {
   );
   const policy = policyFor(hints);
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const d = draftPlan(cluster, policy);
   const ms = performance.now() - t0;
+  const cpuMs = (process.cpuUsage(c0).user + process.cpuUsage(c0).system) / 1000;
   const b = baselines.get(name);
   const lb = b ? Math.max(b.lb_simple, b.l2_mem) : NaN;
   const bound = memBoundMiB(cluster, d.powerOff.length);
@@ -113,9 +117,19 @@ for (const name of names.length > 0 ? names : all) {
       `idle on ${idleOn.toFixed(0)} W`,
       `moves ${d.target.size}`,
       `GiB ${(d.migratedMemMiB / 1024).toFixed(0)} / bound ${(bound / 1024).toFixed(0)} = ${(d.migratedMemMiB / Math.max(bound, 1)).toFixed(3)}`,
-      `${ms.toFixed(0)} ms`,
+      `${ms.toFixed(0)} ms (cpu ${cpuMs.toFixed(0)} ms)`,
       `rss ${rssMiB.toFixed(0)} MiB`,
       feasible(cluster, policy, d.target),
     ].join(' | '),
   );
+  if (process.env.VSQ_FULL === '1') {
+    const t1 = performance.now();
+    const p = plan(cluster, policy);
+    const full = performance.now() - t1;
+    const bad = checkPlan(cluster, p, policy);
+    const rss = process.memoryUsage().rss / 2 ** 20;
+    console.log(
+      `  full plan: ${full.toFixed(0)} ms, waves ${p.summary.waves}, migrations ${p.summary.migrations}, off ${p.powerOff.length}, left out ${p.leftOut.length}, rss ${rss.toFixed(0)} MiB, checkPlan ${bad.length === 0 ? 'ok' : bad[0]!.message}`,
+    );
+  }
 }

@@ -1,7 +1,7 @@
 import { probe } from '../model/capacity.js';
 import type { Policy } from '../model/policy.js';
 import { failoverShortfallFast } from './squeeze/failover.js';
-import { type Headroom, NO_HEADROOM, Packer, dominantDimension } from './squeeze/packer.js';
+import { type Headroom, NO_HEADROOM, Packer } from './squeeze/packer.js';
 import type { PackState } from './squeeze/state.js';
 
 /** Result of the squeeze: hosts to empty and power off (the VMs' new homes are in the state). */
@@ -76,7 +76,7 @@ class Squeezer {
   ) {
     const t = policy.thresholds;
     this.head = t.mode === 'per_host' ? toHeadroom(probe(policy.standard, t.target)) : NO_HEADROOM;
-    this.packer = new Packer(state, dominantDimension(state), this.head);
+    this.packer = new Packer(state, this.head);
     const n = state.hosts.length;
     this.isMetric = new Uint8Array(n);
     this.fitOf = new Float64Array(n);
@@ -99,6 +99,7 @@ class Squeezer {
       if (a.ok) this.steps.push(a.step);
       else this.kept.set(c, a.why);
     }
+    console.error('walk', ordering, 'freed', this.steps.length, 'evals', this.packer.evaluations);
     this.backOffForFailover();
     this.settle(ordering === 'power' ? ['power', 'load'] : ['load', 'power']);
     if (!this.perHostHolds()) this.undoAll();
@@ -147,7 +148,7 @@ class Squeezer {
     const p = this.packer;
     p.close(c);
     const vms = [...s.residentsOf(c)].sort(
-      (a, b) => p.demandKey(b) - p.demandKey(a) || s.dMem[b]! - s.dMem[a]! || a - b,
+      (a, b) => p.size(b) - p.size(a) || s.dMem[b]! - s.dMem[a]! || a - b,
     );
     const moves: Array<readonly [number, number]> = [];
     let why: string | undefined;
@@ -276,6 +277,7 @@ class Squeezer {
           freed += 1;
         } else this.kept.set(c, a.why);
       }
+      console.error('settle round freed', freed, 'budget left', budget, 'evals', this.packer.evaluations);
       if (freed === 0) return;
     }
   }

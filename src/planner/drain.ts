@@ -1,6 +1,6 @@
 import type { LeftOut } from './plan.js';
 import { gib } from './consolidate.js';
-import { NO_HEADROOM, Packer, dominantDimension } from './squeeze/packer.js';
+import { NO_HEADROOM, Packer } from './squeeze/packer.js';
 import type { PackState } from './squeeze/state.js';
 
 /** What the drain evacuation did per draining host. */
@@ -25,10 +25,10 @@ export function evacuateDrains(state: PackState): DrainOutcome {
     .map((h, i) => (h.drain && state.on[i] === 1 && !h.exclude && state.residentsOf(i).length > 0 ? i : -1))
     .filter((i) => i >= 0);
   if (drains.length === 0) return { movedOff, leftOut };
-  const packer = new Packer(state, dominantDimension(state), NO_HEADROOM);
+  const packer = new Packer(state, NO_HEADROOM);
   for (const d of drains) {
     const vms = [...state.residentsOf(d)].sort(
-      (a, b) => packer.demandKey(b) - packer.demandKey(a) || state.dMem[b]! - state.dMem[a]! || a - b,
+      (a, b) => packer.size(b) - packer.size(a) || state.dMem[b]! - state.dMem[a]! || a - b,
     );
     let moved = 0;
     for (const v of vms) {

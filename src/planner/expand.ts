@@ -1,7 +1,7 @@
 import { probe } from '../model/capacity.js';
 import type { Policy } from '../model/policy.js';
 import { metricValue } from './decide.js';
-import { NO_HEADROOM, Packer, dominantDimension } from './squeeze/packer.js';
+import { NO_HEADROOM, Packer } from './squeeze/packer.js';
 import type { PackState } from './squeeze/state.js';
 
 /** Result of an expansion: hosts to wake (the rebalanced placement is in the state). */
@@ -178,7 +178,7 @@ class Expander {
    */
   private rebalance(): Array<[number, number]> {
     const s = this.state;
-    const packer = new Packer(s, dominantDimension(s), NO_HEADROOM);
+    const packer = new Packer(s, NO_HEADROOM);
     const moves: Array<[number, number]> = [];
     let budget = this.searchBudget;
     for (const h of this.hotHosts()) {
@@ -218,7 +218,7 @@ class Expander {
       if (ca !== cb) return ca - cb;
       return ca === 0 ? s.dMem[a]! - s.dMem[b]! || a - b : s.dMem[b]! - s.dMem[a]! || a - b;
     });
-    const srcFree = packer.keyDim === 'mem' ? s.freeMem[h]! : s.freeCpu[h]!;
+    const srcFree = packer.hostKey(h);
     for (const v of order) {
       const to = coolestFit(packer, v, h, srcFree);
       if (to >= 0) return { vm: v, to };
@@ -233,12 +233,10 @@ const COOL_SCAN = 64;
 /** The receiving host with the most key room where `v` fits and keeps more room than `srcFree`. */
 function coolestFit(packer: Packer, v: number, avoid: number, srcFree: number): number {
   const idx = packer.index;
-  const s = packer.state;
-  const keyFree = packer.keyDim === 'mem' ? s.freeMem : s.freeCpu;
   for (let i = idx.size - 1, seen = 0; i >= 0 && seen < COOL_SCAN; i--, seen++) {
     const d = idx.at(i);
-    if (keyFree[d]! - packer.demandKey(v) <= srcFree + 1e-9) return -1;
-    if (d !== avoid && packer.fits(v, d)) return d;
+    if (packer.hostKey(d) <= srcFree + 1e-9) return -1;
+    if (d !== avoid && packer.fits(v, d) && packer.hostKey(d, v) > srcFree + 1e-9) return d;
   }
   return -1;
 }

@@ -1,9 +1,6 @@
 import type { PackState } from './state.js';
 import { FreeIndex } from './free-index.js';
 
-/** Which free dimension orders the best-fit index. */
-export type KeyDimension = 'cpu' | 'mem';
-
 /** Room that must stay free on a receiving host after a placement (the per_host probe), per dimension. */
 export interface Headroom {
   readonly cpu: number;
@@ -17,35 +14,70 @@ export const NO_HEADROOM: Headroom = { cpu: 0, memMiB: 0, diskGiB: 0 };
 const SCAN_LIMIT = 400;
 
 /**
- * Best-fit placement over a {@link PackState}: receiving hosts sorted by free room in the key
- * dimension; a VM goes to the fullest receiving host where it fits in every dimension (plus
- * headroom, load cap and anti-affinity). Moves are logged so that a failed attempt is undone.
+ * Best-fit placement over a {@link PackState}. Every dimension (vCPU, memory, disk, and CPU load
+ * when usage-aware) is weighted into "average VMs" (1 / the mean demand of the cluster's VMs), and
+ * a host's key is its tightest weighted free room (after headroom). A VM can only fit where the key
+ * is at least the VM's own tightest weighted demand, so the sorted index prunes every host that is
+ * short in any dimension; the VM goes to the fullest such host where it really fits (all
+ * dimensions plus headroom, load cap and anti-affinity). Moves are logged by the callers for undo.
  */
 export class Packer {
   readonly index: FreeIndex;
-  private readonly keyFree: Float64Array;
-  private readonly keyDemand: Float64Array;
-  private readonly keyHead: number;
+  private readonly w: Float64Array;
+  private readonly minDemand: Float64Array;
+  private readonly maxDemand: Float64Array;
   /** Placements evaluated so far (the deterministic work counter behind the search budget). */
   evaluations = 0;
 
   constructor(
     readonly state: PackState,
-    readonly keyDim: KeyDimension,
     readonly head: Headroom,
   ) {
-    this.keyFree = keyDim === 'mem' ? state.freeMem : state.freeCpu;
-    this.keyDemand = keyDim === 'mem' ? state.dMem : state.dCpu;
-    this.keyHead = keyDim === 'mem' ? head.memMiB : head.cpu;
+    this.w = dimensionWeights(state);
+    const w = this.w;
+    const m = state.vms.length;
+    this.minDemand = new Float64Array(m);
+    this.maxDemand = new Float64Array(m);
+    const dims = [state.dCpu, state.dMem, state.dDisk, state.dLoad];
+    for (let v = 0; v < m; v++) {
+      let lo = Infinity;
+      let hi = 0;
+      dims.forEach((d, i) => {
+        if (w[i]! <= 0) return;
+        lo = Math.min(lo, d[v]! * w[i]!);
+        hi = Math.max(hi, d[v]! * w[i]!);
+      });
+      this.minDemand[v] = lo;
+      this.maxDemand[v] = hi;
+    }
     this.index = new FreeIndex(state.hosts.length);
     state.hosts.forEach((_, h) => {
-      if (state.accepts[h] === 1) this.index.set(h, this.keyOf(h));
+      if (state.accepts[h] === 1) this.index.set(h, this.hostKey(h));
     });
   }
 
-  /** Demand of VM `v` in the key dimension. */
+  /** Tightest weighted demand of VM `v`: no host with a smaller key can take it. */
   demandKey(v: number): number {
-    return this.keyDemand[v]!;
+    return this.minDemand[v]!;
+  }
+
+  /** Largest weighted demand of VM `v`: its size for "decreasing" orders. */
+  size(v: number): number {
+    return this.maxDemand[v]!;
+  }
+
+  /** Tightest weighted free room of host `h` after headroom, as if VM `v` (or none, -1) were added. */
+  hostKey(h: number, v = -1): number {
+    const s = this.state;
+    const w = this.w;
+    const hd = this.head;
+    const add = (d: Float64Array) => (v >= 0 ? d[v]! : 0);
+    return Math.min(
+      w[0]! > 0 ? (s.freeCpu[h]! - hd.cpu - add(s.dCpu)) * w[0]! : Infinity,
+      w[1]! > 0 ? (s.freeMem[h]! - hd.memMiB - add(s.dMem)) * w[1]! : Infinity,
+      w[2]! > 0 ? (s.freeDisk[h]! - hd.diskGiB - add(s.dDisk)) * w[2]! : Infinity,
+      w[3]! > 0 ? (s.freeLoad[h]! - add(s.dLoad)) * w[3]! : Infinity,
+    );
   }
 
   /** True when VM `v` fits on host `h` with the headroom. */
@@ -56,7 +88,7 @@ export class Packer {
   /** The fullest receiving host other than `avoid` where VM `v` fits, or -1. */
   bestFit(v: number, avoid = -1, avoid2 = -1): number {
     const idx = this.index;
-    const start = idx.lowerBound(this.keyDemand[v]!);
+    const start = idx.lowerBound(this.demandKey(v));
     const end = Math.min(idx.size, start + SCAN_LIMIT);
     for (let i = start; i < end; i++) {
       const h = idx.at(i);
@@ -76,7 +108,7 @@ export class Packer {
 
   /** Re-keys host `h` in the index when it receives VMs. */
   refresh(h: number): void {
-    if (this.index.has(h)) this.index.set(h, this.keyOf(h));
+    if (this.index.has(h)) this.index.set(h, this.hostKey(h));
   }
 
   /** Stops host `h` from receiving VMs. */
@@ -86,28 +118,22 @@ export class Packer {
 
   /** Lets host `h` receive VMs again (when it accepts VMs at all). */
   open(h: number): void {
-    if (this.state.accepts[h] === 1) this.index.set(h, this.keyOf(h));
-  }
-
-  private keyOf(h: number): number {
-    return this.keyFree[h]! - this.keyHead;
+    if (this.state.accepts[h] === 1) this.index.set(h, this.hostKey(h));
   }
 }
 
-/** The dimension most used over the receiving hosts: the one best-fit should pack by. */
-export function dominantDimension(state: PackState): KeyDimension {
-  let usedCpu = 0;
-  let usedMem = 0;
-  let limCpu = 0;
-  let limMem = 0;
-  state.hosts.forEach((_, h) => {
-    if (state.on[h] !== 1) return;
-    usedCpu += state.limitCpu[h]! - state.freeCpu[h]!;
-    usedMem += state.limitMem[h]! - state.freeMem[h]!;
-    limCpu += state.limitCpu[h]!;
-    limMem += state.limitMem[h]!;
+/**
+ * Per-dimension weights (vCPU, memory, disk, CPU load): 1 / mean demand over the tracked VMs, so
+ * that every dimension counts in "average VMs"; 0 (ignored) for a dimension no VM asks for, and
+ * for CPU load unless usage-aware.
+ */
+export function dimensionWeights(state: PackState): Float64Array {
+  const sums = [state.dCpu, state.dMem, state.dDisk, state.dLoad].map((d) => d.reduce((a, b) => a + b, 0));
+  const n = Math.max(state.vms.length, 1);
+  const w = new Float64Array(4);
+  sums.forEach((sum, i) => {
+    w[i] = sum > 0 ? n / sum : 0;
   });
-  const cpuShare = limCpu > 0 ? usedCpu / limCpu : 0;
-  const memShare = limMem > 0 ? usedMem / limMem : 0;
-  return cpuShare > memShare ? 'cpu' : 'mem';
+  if (state.policy.usage === undefined) w[3] = 0;
+  return w;
 }
