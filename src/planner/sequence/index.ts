@@ -164,3 +164,5 @@ function toMigration(m: SeqModel, mv: Move): Migration {
     converges: m.converges[mv.v] === 1,
   };
 }
+
+export { planToPlacement, type Placement, type PlacementPlan } from './placement.js';

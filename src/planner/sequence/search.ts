@@ -36,6 +36,8 @@ export type SearchResult =
 
 interface Node {
   readonly pos: Uint16Array;
+  /** `pos` as a string (one char per VM): the visited-state key. */
+  readonly key: string;
   readonly g: number;
   readonly f: number;
   /** VMs not yet on their (in-restriction) target. */
@@ -83,6 +85,7 @@ export function searchPath(p: SearchProblem): SearchResult {
   let seq = 0;
   const root: Node = {
     pos: startPos,
+    key: keyOf(startPos),
     g: 0,
     f: h0,
     miss: miss0,
@@ -92,13 +95,13 @@ export function searchPath(p: SearchProblem): SearchResult {
     to: -1,
   };
   heap.push(root);
-  best.set(keyOf(startPos), 0);
+  best.set(root.key, 0);
   let states = 0;
   const used = new Float64Array(nHs * R);
   const groups = new Map<number, number>();
   while (heap.size > 0) {
     const node = heap.pop()!;
-    if (node.g > (best.get(keyOf(node.pos)) ?? Infinity)) continue;
+    if (node.g > (best.get(node.key) ?? Infinity)) continue;
     states++;
     if (node.miss === 0)
       return { status: 'found', moves: unwind(node, vms, hosts, startPos), costMiB: node.g, states };
@@ -110,16 +113,16 @@ export function searchPath(p: SearchProblem): SearchResult {
         if (t === from) continue;
         if (--p.budget.left < 0) return { status: 'budget', states };
         if (!allowed[i * nHs + t] || !fitsLocal(m, v, t, used, lim, groups)) continue;
-        const pos = node.pos.slice();
-        pos[i] = t;
         const g = node.g + mem[i]!;
-        const key = keyOf(pos);
-        if ((best.get(key) ?? Infinity) <= g) continue;
-        best.set(key, g);
         const delta = t === goal[i] ? -1 : from === goal[i] ? 1 : 0;
         const f = node.f + mem[i]! + delta * mem[i]!;
         if (f > bound) continue;
-        heap.push({ pos, g, f, miss: node.miss + delta, seq: seq++, parent: node, moved: i, to: t });
+        const key = node.key.slice(0, i) + String.fromCharCode(t) + node.key.slice(i + 1);
+        if ((best.get(key) ?? Infinity) <= g) continue;
+        best.set(key, g);
+        const pos = node.pos.slice();
+        pos[i] = t;
+        heap.push({ pos, key, g, f, miss: node.miss + delta, seq: seq++, parent: node, moved: i, to: t });
       }
     }
   }

@@ -8,7 +8,7 @@ const EXACT_MAX_PENDING = 12;
 const EXACT_MAX_HOSTS = 40;
 const EXACT_MAX_VMS = 60;
 /** Work allowed to that improving search: a few tenths of a second at most. */
-const EXACT_IMPROVE_BUDGET = 300_000;
+const EXACT_IMPROVE_BUDGET = 100_000;
 /** Temporary-host candidates added around a stuck cycle, widened step by step up to all hosts. */
 const WIDEN_STEPS = [4, 16, 64];
 
@@ -34,7 +34,9 @@ export type SolveOutcome =
 export function solve(m: SeqModel, tgt: Int32Array, budget: Budget): SolveOutcome {
   const greedy = greedyWaves(m, tgt, budget);
   if (greedy.status !== 'ok' || !smallEnough(m, tgt)) return greedy;
-  const exact = exactFromStart(m, tgt, budget, cost(m, greedy.waves));
+  const greedyCost = cost(m, greedy.waves);
+  if (greedyCost <= lowerBound(m, tgt)) return greedy;
+  const exact = exactFromStart(m, tgt, budget, greedyCost);
   return exact && better(m, exact, greedy.waves) ? { status: 'ok', waves: exact } : greedy;
 }
 
@@ -46,6 +48,13 @@ function smallEnough(m: SeqModel, tgt: Int32Array): boolean {
     if (m.movable[v]) movable++;
   }
   return pending <= EXACT_MAX_PENDING && m.hosts.length <= EXACT_MAX_HOSTS && movable <= EXACT_MAX_VMS;
+}
+
+/** Memory of the VMs that must move: no plan migrates less. */
+function lowerBound(m: SeqModel, tgt: Int32Array): number {
+  let sum = 0;
+  for (let v = 0; v < m.vms.length; v++) if (tgt[v] !== m.a[v]) sum += memOf(m, v);
+  return sum;
 }
 
 function cost(m: SeqModel, waves: Move[][]): number {
@@ -111,16 +120,33 @@ export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): Solve
   while (pending.length > 0) {
     if (waves.length > maxWaves) return { status: 'unknown', stuck: [], at: st.cur.slice(), states: 0 };
     const wave = greedyWave(ctx, pending, slots);
-    if (slots.moves.length > 0) waves.push(slots.close());
+    let added: Move[][];
+    if (slots.moves.length > 0) added = [slots.close()];
     else {
       const rescue = searchAround(ctx, wave.stuck, pending, budget);
       if (rescue.status !== 'ok') return rescue;
       if (rescue.restart) return { status: 'ok', waves: rescue.waves };
-      waves.push(...rescue.waves);
+      added = rescue.waves;
     }
-    pending = pending.filter((v) => st.cur[v] !== tgt[v]);
+    waves.push(...added);
+    pending = nextPending(m, st, tgt, pending, added.flat());
   }
   return { status: 'ok', waves };
+}
+
+/** Still-pending VMs, plus VMs the last wave parked away from their target, in priority order. */
+function nextPending(
+  m: SeqModel,
+  st: SeqState,
+  tgt: Int32Array,
+  pending: number[],
+  last: readonly Move[],
+): number[] {
+  const next = pending.filter((v) => st.cur[v] !== tgt[v]);
+  const listed = new Set(next);
+  const parked = last.filter((mv) => st.cur[mv.v] !== tgt[mv.v] && !listed.has(mv.v)).map((mv) => mv.v);
+  if (parked.length === 0) return next;
+  return [...next, ...parked].sort((x, y) => m.est[y]! - m.est[x]! || memOf(m, y) - memOf(m, x) || x - y);
 }
 
 /**

@@ -49,6 +49,13 @@ export function staticProblems(m: SeqModel, targetIds: ReadonlyMap<string, strin
   targetOvercommit(m, receiving, note);
   for (let h = 0; h < m.hosts.length; h++) {
     if (!m.emptied[h]) continue;
+    const host = m.hosts[h]!;
+    if (host.state !== 'on' || host.exclude || host.keepOn)
+      note(
+        `host ${host.id} cannot be switched off (${host.exclude ? 'excluded' : host.keepOn ? 'keep-on' : host.state})`,
+        [host.id],
+        [],
+      );
     const staying = m.vms.filter((_, v) => m.b[v] === h).map((vm) => vm.id);
     if (staying.length > 0)
       note(
