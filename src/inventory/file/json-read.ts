@@ -66,6 +66,8 @@ export async function readJsonSkipping(
     for (let i = 0; i < chunk.length; i++) {
       const c = chunk[i]!;
       if (inString) {
+        // a key is compared raw (escapes kept), so "ev\"ents" never matches events
+        if (keyState === 'key' && keyBytes.length < 256 && (escaped || c !== QUOTE)) keyBytes.push(c);
         if (escaped) escaped = false;
         else if (c === BACKSLASH) escaped = true;
         else if (c === QUOTE) {
@@ -74,8 +76,7 @@ export async function readJsonSkipping(
             key = Buffer.from(keyBytes).toString('utf8');
             keyState = 'colon';
           }
-        } else if (keyState === 'key' && keyBytes.length < 256) keyBytes.push(c);
-        else if (skipping && c === NEWLINE) skipNewlines++;
+        }
         continue;
       }
       if (skipping) {
@@ -211,49 +212,39 @@ export function findSyntaxError(text: string): { offset: number; expected: strin
     if (!m) fail('a JSON value');
     i += m![0].length;
   };
+  /** `{...}` or `[...]`: items separated by commas up to `close`. */
+  const container = (close: string, item: () => void): void => {
+    i++;
+    ws();
+    if (text[i] === close) {
+      i++;
+      return;
+    }
+    for (;;) {
+      item();
+      ws();
+      if (text[i] === ',') i++;
+      else if (text[i] === close) {
+        i++;
+        return;
+      } else fail(`',' or '${close}'`);
+    }
+  };
   const value = (depth: number): void => {
     if (depth > 512) fail('less nesting');
     ws();
     const ch = text[i];
     if (ch === '{') {
-      i++;
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return;
-      }
-      for (;;) {
+      return container('}', () => {
         ws();
         string();
         ws();
         if (text[i] !== ':') fail("':' after a property name");
         i++;
         value(depth + 1);
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === '}') {
-          i++;
-          return;
-        } else fail("',' or '}'");
-      }
+      });
     }
-    if (ch === '[') {
-      i++;
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return;
-      }
-      for (;;) {
-        value(depth + 1);
-        ws();
-        if (text[i] === ',') i++;
-        else if (text[i] === ']') {
-          i++;
-          return;
-        } else fail("',' or ']'");
-      }
-    }
+    if (ch === '[') return container(']', () => value(depth + 1));
     if (ch === '"') return string();
     if (ch === 't') return literal('true');
     if (ch === 'f') return literal('false');
