@@ -99,7 +99,6 @@ class Squeezer {
       if (a.ok) this.steps.push(a.step);
       else this.kept.set(c, a.why);
     }
-    console.error('walk', ordering, 'freed', this.steps.length, 'evals', this.packer.evaluations);
     this.backOffForFailover();
     this.settle(ordering === 'power' ? ['power', 'load'] : ['load', 'power']);
     if (!this.perHostHolds()) this.undoAll();
@@ -277,7 +276,6 @@ class Squeezer {
           freed += 1;
         } else this.kept.set(c, a.why);
       }
-      console.error('settle round freed', freed, 'budget left', budget, 'evals', this.packer.evaluations);
       if (freed === 0) return;
     }
   }
