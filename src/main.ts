@@ -64,5 +64,10 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  // `virt-squeeze plan | head`: a closed pipe is the reader's choice, not an error worth a stack trace.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+    throw err;
+  });
   process.exitCode = await main(process.argv.slice(2));
 }

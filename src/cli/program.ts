@@ -5,8 +5,6 @@ import { commands } from './commands.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-/** Default configuration path (DESIGN.md 4.3). */
-export const DEFAULT_CONFIG_PATH = '/etc/virt-squeeze/config.yaml';
 
 /** Builds the command tree. Errors propagate to main.ts, which alone chooses exit codes. */
 export function buildProgram(io: Io): Command {
@@ -19,3 +17,5 @@ export function buildProgram(io: Io): Command {
   for (const register of commands) register(program, io);
   return program;
 }
+
+export { DEFAULT_CONFIG_PATH } from '../app/context.js';
