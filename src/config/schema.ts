@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { BUILTIN_DEFAULTS, CONFIG_DEFAULTS } from './defaults.js';
 import { bandwidthMiBps, count, durationMs, percent, ratio, sizeGiB, sizeMiB } from './fields.js';
+import { hostPowerSchema } from '../power/registry.js';
+import { powerDefaultsSchema } from '../power/schema.js';
+import { stateSchema } from '../state/schema.js';
 
 /**
  * The YAML configuration (snake_case keys). Every object is strict, so a misspelt key is an error.
@@ -183,6 +186,7 @@ export const hostShape = {
     .optional()
     .meta({ description: 'Must be evacuated; receives nothing. Default: as the source says (false).' }),
   // Extension point: per-host `power:` section (src/power).
+  power: hostPowerSchema.optional(),
 };
 
 export const hostSchema = z.strictObject(hostShape);
@@ -215,6 +219,8 @@ export const configShape = {
     .optional()
     .meta({ description: "Honour VM anti-affinity groups. Default: the cluster file's, else true." }),
   usage: usageSchema.optional(),
+  state: stateSchema.prefault({}),
+  power: powerDefaultsSchema.prefault({}),
   hosts: z
     .array(hostSchema)
     .default([])
