@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { DEFAULT_STATE_PATH } from './sqlite.js';
+
+/** Where the store lives unless the config's `state.path` says otherwise. */
+export const DEFAULT_STATE_PATH = '/var/lib/virt-squeeze/state.db';
 
 /** Top-level `state:`: where the durable store lives. */
 export const stateSchema = z

@@ -15,8 +15,7 @@ import type {
   UsageSample,
 } from './types.js';
 
-/** Where the store lives unless the config's `state.path` says otherwise. */
-export const DEFAULT_STATE_PATH = '/var/lib/virt-squeeze/state.db';
+export { DEFAULT_STATE_PATH } from './schema.js';
 
 export interface OpenStateOptions {
   /** Clock for lock timestamps, ms since the epoch. */
