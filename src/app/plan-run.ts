@@ -28,12 +28,12 @@ export async function planRun(
 ): Promise<{ plan: Plan; rendered: string; failure?: UnreachableError }> {
   const placement = opts.targetPlacementPath ? await loadPlacementFile(opts.targetPlacementPath) : undefined;
   const started = performance.now();
-  const raw = placement
+  const raw: Plan | PlacementPlan = placement
     ? planToPlacement(ctx.cluster, placement, ctx.policy)
     : makePlan(ctx.cluster, ctx.policy);
   const plan = finish(raw, ctx, performance.now() - started);
   const rendered = render(plan, ctx, opts);
-  if (!('sequencing' in raw) || raw.sequencing === 'ok') return { plan, rendered };
+  if (!isPlacementPlan(raw) || raw.sequencing === 'ok') return { plan, rendered };
   const verdict =
     raw.sequencing === 'unreachable'
       ? 'target placement is unreachable'
