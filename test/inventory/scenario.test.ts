@@ -234,8 +234,13 @@ describe('malformed scenario files', () => {
     ],
     [
       doc([], [], { traces: { t1: { cpu: [1, 'a'] } } }),
-      'traces["t1"].cpu[1]: Invalid input: expected number, received string',
+      'traces["t1"].cpu[1]: expected a non-negative integer, got "a"',
     ],
+    [
+      doc([], [], { traces: { t1: { mem: [1] } } }),
+      'traces["t1"].cpu: expected an array of per-mille integers, got nothing',
+    ],
+    [doc([], [], { traces: { t1: 5 } }), 'traces["t1"]: expected an object, got 5'],
   ])('names file and JSON path: %#', async (text, expected) => {
     expect(await message(text)).toBe(`${s.dir}/c.json: ${expected}`);
   });

@@ -36,11 +36,6 @@ const policySchema = z
   })
   .loose();
 
-const traceSchema = z.object({
-  cpu: z.array(z.number().int().min(0)),
-  mem: z.array(z.number().int().min(0)).optional(),
-});
-
 const topSchema = z
   .object({
     format: z.literal(SCENARIO_FORMAT),
@@ -53,7 +48,11 @@ const topSchema = z
   })
   .loose();
 
-type Trace = z.infer<typeof traceSchema>;
+/** Usage series in per-mille of the VM's allocation. */
+interface Trace {
+  readonly cpu: readonly number[];
+  readonly mem?: readonly number[];
+}
 
 /** Reads a scenario from a byte stream (already gunzipped), leaving the events out. */
 export async function loadScenario(
@@ -254,16 +253,29 @@ function hostOf(f: Fields, path: string, file: string, hostById: ReadonlyMap<str
 function parseTraces(raw: Record<string, unknown>, file: string): Map<string, Trace> {
   const traces = new Map<string, Trace>();
   for (const [id, value] of Object.entries(raw)) {
-    const t = traceSchema.safeParse(value);
-    if (!t.success) {
-      const issue = t.error.issues[0]!;
-      throw new InputError(
-        `${file}: traces[${JSON.stringify(id)}]${jsonPath(issue.path, true)}: ${issue.message}`,
-      );
-    }
-    traces.set(id, t.data);
+    const path = `traces[${JSON.stringify(id)}]`;
+    const f = fieldsOf(value, path, file);
+    const cpu = series(f, 'cpu', file, path);
+    const mem = f.value('mem') === undefined ? undefined : series(f, 'mem', file, path);
+    traces.set(id, mem ? { cpu, mem } : { cpu });
   }
   return traces;
+}
+
+/** A trace series: an array of non-negative integers (checked by hand: 3 M samples in the big files). */
+function series(f: Fields, key: string, file: string, path: string): number[] {
+  const xs = f.value(key);
+  if (!Array.isArray(xs)) f.fail(key, 'an array of per-mille integers');
+  const arr = xs as unknown[];
+  for (let i = 0; i < arr.length; i++) {
+    const x = arr[i];
+    if (typeof x !== 'number' || !Number.isInteger(x) || x < 0) {
+      throw new InputError(
+        `${file}: ${path}.${key}[${i}]: expected a non-negative integer, got ${JSON.stringify(x)}`,
+      );
+    }
+  }
+  return arr as number[];
 }
 
 /** Per-trace percentile figures, computed once per trace (many VMs share a trace). */
