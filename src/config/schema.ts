@@ -4,6 +4,7 @@ import { bandwidthMiBps, count, durationMs, percent, ratio, sizeGiB, sizeMiB } f
 import { hostPowerSchema } from '../power/registry.js';
 import { powerDefaultsSchema } from '../power/schema.js';
 import { stateSchema } from '../state/schema.js';
+import { loggingSchema, reportSchema, scheduleSchema } from '../report/config.js';
 
 /**
  * The YAML configuration (snake_case keys). Every object is strict, so a misspelt key is an error.
@@ -225,6 +226,9 @@ export const configShape = {
     .array(hostSchema)
     .default([])
     .meta({ description: 'Hosts: ids, libvirt URIs and per-host settings.' }),
+  schedule: scheduleSchema,
+  report: reportSchema,
+  logging: loggingSchema,
 };
 
 export const configSchema = z.strictObject(configShape).meta({

@@ -18,7 +18,8 @@ export type SmtpSecurity = 'starttls' | 'tls' | 'none';
 /** The SMTP side of `report.email` in the config, normalised. */
 export interface SmtpSettings {
   readonly host: string;
-  readonly port: number;
+  /** Default by security: 587 starttls, 465 tls, 25 none. */
+  readonly port?: number;
   readonly security: SmtpSecurity;
   readonly user?: string;
   /** File holding the password (first line); must not be world-readable. Never the password itself. */
@@ -168,9 +169,10 @@ export async function createEmailNotifier(settings: SmtpSettings): Promise<Email
     : undefined;
   const ca = settings.caFile ? await readCa(settings.caFile) : undefined;
   const timeoutMs = settings.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const port = settings.port || DEFAULT_PORT[settings.security];
   const transport = nodemailer.createTransport({
     host: settings.host,
-    port: settings.port || DEFAULT_PORT[settings.security],
+    port,
     secure: settings.security === 'tls',
     requireTLS: settings.security === 'starttls',
     ignoreTLS: settings.security === 'none',
@@ -182,7 +184,7 @@ export async function createEmailNotifier(settings: SmtpSettings): Promise<Email
     disableFileAccess: true,
     disableUrlAccess: true,
   });
-  return new EmailNotifier(settings, transport);
+  return new EmailNotifier({ ...settings, port }, transport);
 }
 
 async function readCa(file: string): Promise<string> {
