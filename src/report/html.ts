@@ -83,8 +83,8 @@ export function renderHtml(plan: Plan, opts: HtmlOptions = {}): string {
     summaryCards(plan),
     warningsBox(plan.warnings),
     powerSection(plan),
-    migrationsSection(plan, opts.maxMigrationRows ?? DEFAULT_MAX_MIGRATION_ROWS, fullPlan(opts)),
     hostsSection(plan, opts.allHosts ?? false, fullPlan(opts)),
+    migrationsSection(plan, opts.maxMigrationRows ?? DEFAULT_MAX_MIGRATION_ROWS, fullPlan(opts)),
     leftOutSection(plan),
     footer(opts),
   ].join('\n');

@@ -2,6 +2,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadContext } from '../../src/app/context.js';
+import { planRun } from '../../src/app/plan-run.js';
 import type { Plan } from '../../src/planner/plan.js';
 import { composeEmail, createEmailNotifier } from '../../src/report/email.js';
 import { selectHosts } from '../../src/report/format.js';
@@ -69,10 +71,12 @@ describe('HTML report in headless Chromium', () => {
     await checkLayout(renderHtml(plan), plan, 600);
   });
 
-  it('the email as received over SMTP renders the same; saved as the README screenshot when asked', async () => {
+  it('the demo cluster email as received over SMTP renders cleanly; saved as the README screenshot when asked', async () => {
+    const ctx = await loadContext({ configPath: path.join(repoRoot, 'config/example.yaml') });
+    const { plan } = await planRun(ctx, { format: 'text' });
+    expect(plan.decision).toBe('squeeze');
     const smtp = await startSmtp();
     try {
-      const plan = squeezePlan();
       const notifier = await createEmailNotifier({
         host: '127.0.0.1',
         port: smtp.port,
@@ -85,7 +89,7 @@ describe('HTML report in headless Chromium', () => {
       });
       const run = {
         plan,
-        cluster: 'file:demo-cluster.json',
+        cluster: ctx.cluster.source,
         runId: '20261121T030000Z-4f2a9c',
         at: new Date('2026-11-21T03:00:00Z'),
         mode: 'dry-run' as const,
