@@ -65,9 +65,10 @@ describe('Ganeti text files of ../shared/peer-data/ganeti', () => {
       for (const h of cluster.hosts) {
         const g = table.get(h.id) ?? [...table].find(([short]) => h.id.startsWith(`${short}.`))![1];
         const used = usedOn(cluster, h);
-        // model free memory = Ganeti's u_mem minus the strict-free MiB and, on an N+1-clean node, r_mem
-        const n1 = g.uMem > g.rMem ? g.rMem : 0;
-        expect(h.capacity.memMiB - h.reserved.memMiB - used.memMiB, `${h.id} memory`).toBe(g.uMem - 1 - n1);
+        // model free memory = Ganeti's u_mem minus the strict-free MiB and the N+1 reserve r_mem
+        expect(h.capacity.memMiB - h.reserved.memMiB - used.memMiB, `${h.id} memory`).toBe(
+          g.uMem - 1 - g.rMem,
+        );
         // model vCPU room = Ganeti's t_cpu x vcpu_ratio - u_cpu (node OS counted in u_cpu)
         expect(h.capacity.cpu * ratio - h.reserved.cpu - used.cpu, `${h.id} vCPUs`).toBeCloseTo(
           g.tCpu * ratio - g.uCpu,

@@ -96,6 +96,15 @@ describe('hsqueeze oracle (per_host, failover reserve 0)', () => {
     });
   }
 
+  // hbal-location-2: node-02 already fails N+1 (u_mem 1024 <= r_mem 1024); hsqueeze 3.0 still
+  // refuses any probe there, even at factor 0, and asks for an expansion.
+  for (const factor of [0, 2]) {
+    it(`hbal-location-2.data at minimal = target = ${factor}: an N+1-failing node takes no probe`, async () => {
+      const file = path.join(ganetiDir, 'hbal-location-2.data');
+      expect(await virtSqueeze(file, factor, factor)).toEqual(await hsqueeze(file, factor, factor));
+    });
+  }
+
   // Deliberate divergence (recipe section 7.8): hsqueeze probes offline nodes too, so one offline
   // node with zero or unknown resources turns "power 2 off" into an expansion. virt-squeeze judges
   // headroom over online hosts only: on these files it answers what hsqueeze answers without that node.

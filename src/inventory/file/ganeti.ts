@@ -392,13 +392,12 @@ function hostState(n: GNode): HostState {
 }
 
 function hostOf(n: GNode, t: NodeTotals, cpuRatio: number, nodeRatio: number): Host {
+  // x_mem: memory in use that no instance explains; it stays taken through every move.
   const xMem = n.tMem - n.nMem - t.iMem - n.fMem;
-  // u_mem: free memory as Ganeti tracks it through moves (unexplained use, x_mem > 0, stays taken).
-  const uMem = n.tMem - n.nMem - t.iMem - Math.max(0, xMem);
+  // N+1: a node must keep room to absorb its largest DRBD peer (r_mem). Ganeti 3.0 refuses any
+  // placement that leaves free memory <= r_mem, also on a node that already fails N+1 (its
+  // forthcoming-aware check; observed: hsqueeze expands hbal-location-2.data even at factor 0).
   const rMem = Math.max(0, ...t.peers.values());
-  // N+1: a node that can still absorb its largest DRBD peer must keep that room (Ganeti's soft
-  // check refuses a placement that turns it N+1-failing); an already failing node is not held to it.
-  const n1Reserve = uMem > rMem ? rMem : 0;
   return {
     id: n.name,
     capacity: { cpu: n.tCpu, memMiB: n.tMem, diskGiB: n.tDsk / 1024 },
@@ -408,7 +407,7 @@ function hostOf(n: GNode, t: NodeTotals, cpuRatio: number, nodeRatio: number): H
       cpu: n.nosCpu + n.tCpu * (cpuRatio - nodeRatio),
       // +1 MiB: Ganeti refuses a placement unless free memory stays STRICTLY above 0 ("exactly full"
       // fails), while the model's fit allows free = 0; reserving one MiB makes the two agree.
-      memMiB: n.nMem + Math.max(0, xMem) + 1 + n1Reserve,
+      memMiB: n.nMem + Math.max(0, xMem) + 1 + rMem,
       // Disk the reported free space does not explain (e.g. DRBD secondaries) stays taken.
       diskGiB: Math.max(0, n.tDsk - n.fDsk - t.localDskMiB) / 1024,
     },
