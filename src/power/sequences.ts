@@ -386,3 +386,64 @@ export function drillDue(
       : minuteOfDay >= startMin || minuteOfDay < endMin;
   return inside && (lastDrillMs === undefined || nowMs - lastDrillMs >= policy.minIntervalMs);
 }
+
+/** What recovering one interrupted power action did. */
+export interface Recovered {
+  readonly host: string;
+  readonly action: 'power-off' | 'wake';
+  /** The run that was killed mid-action. */
+  readonly fromRun: string;
+  readonly result: string;
+}
+
+/**
+ * Crash recovery (DESIGN.md 5.4): every power action a killed run left without an outcome is
+ * finished from what the host says now. An interrupted power-off whose host is off gets its
+ * `standby` tag (no forgotten powered-off host); one whose host is still on is closed as failed
+ * (no half-tagged host). An interrupted wake is redone: power-on is idempotent, and the host is
+ * used only after full verification, else quarantined. Outcomes are journaled under the old run.
+ */
+export async function recoverInterrupted(ctx: SequenceContext): Promise<Recovered[]> {
+  const done: Recovered[] = [];
+  for (const intent of ctx.store.unfinishedActions()) {
+    if (intent.runId === ctx.runId || (intent.action !== 'power-off' && intent.action !== 'wake')) continue;
+    const close = (phase: 'done' | 'failed', result: string): void => {
+      ctx.store.journal({
+        ...intent,
+        atMs: ctx.nowMs(),
+        phase,
+        detail: `recovered by run ${ctx.runId}: ${result}`,
+      });
+      done.push({
+        host: intent.target,
+        action: intent.action as Recovered['action'],
+        fromRun: intent.runId,
+        result,
+      });
+      ctx.log?.warn(
+        { host: intent.target, action: intent.action, from_run: intent.runId, result },
+        'recovered interrupted action',
+      );
+    };
+    if (intent.action === 'wake') {
+      const w = await wakeHost(ctx, intent.target, `recovery of an interrupted wake (run ${intent.runId})`);
+      close(w.ok ? 'done' : 'failed', w.ok ? 'woken and verified' : `quarantined: ${w.stage}: ${w.reason}`);
+      continue;
+    }
+    const state = await (ctx.powerFor(intent.target)?.status(ctx.signal) ?? Promise.resolve('unknown')).catch(
+      () => 'unknown',
+    );
+    if (state === 'off') {
+      ctx.store.addTag({
+        host: intent.target,
+        tag: TAG.standby,
+        by: ctx.actor,
+        atMs: ctx.nowMs(),
+        why: `found off after run ${intent.runId} was interrupted`,
+      });
+      ctx.store.recordPower({ host: intent.target, atMs: ctx.nowMs(), kind: 'off', detail: 'recovered' });
+      close('done', 'host is off: tagged standby');
+    } else close('failed', `interrupted; host is ${state}: not tagged`);
+  }
+  return done;
+}

@@ -1,2 +1,2 @@
-export { IpmiDriver, IPMITOOL } from './ipmi.js';
+export { IpmiDriver, IPMITOOL, parseDcmiWatts } from './ipmi.js';
 export { ipmiSchema, type IpmiConfig } from './schema.js';

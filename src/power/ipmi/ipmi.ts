@@ -16,6 +16,13 @@ const RETRY_PAUSE_MS = 500;
 const AUTH_FAILURE =
   /RAKP \d+ HMAC is invalid|unauthorized name|invalid (user ?name|password)|Insufficient privilege/i;
 
+/** The instantaneous reading of `ipmitool dcmi power reading`, watts; undefined when absent or deactivated. */
+export function parseDcmiWatts(out: string): number | undefined {
+  if (/Power Reading State is:\s*deactivated/i.test(out)) return undefined;
+  const m = /Instantaneous power reading:\s*(\d+(?:\.\d+)?)\s*Watts/i.exec(out);
+  return m ? Number(m[1]) : undefined;
+}
+
 /**
  * IPMI power control through `ipmitool -I lanplus`. The password goes to the child through
  * IPMI_PASSWORD (`-E`), read from the password file at each call; argv holds no secret.
@@ -59,8 +66,7 @@ export class IpmiDriver implements PowerDriver {
       this.log?.debug({ host: this.hostId, driver: 'ipmi' }, 'BMC offers no DCMI power reading');
       return undefined;
     }
-    const m = /Instantaneous power reading:\s*(\d+(?:\.\d+)?)\s*Watts/i.exec(out);
-    return m ? Number(m[1]) : undefined;
+    return parseDcmiWatts(out);
   }
 
   /** ipmitool's options before the command; `-N`/`-R` bound its own waiting (it waits 20 s by default). */

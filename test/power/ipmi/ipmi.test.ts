@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendError } from '../../../src/errors.js';
-import { IpmiDriver, ipmiSchema, type IpmiConfig } from '../../../src/power/ipmi/index.js';
+import { IpmiDriver, ipmiSchema, parseDcmiWatts, type IpmiConfig } from '../../../src/power/ipmi/index.js';
 import { freeUdpPort, startBmc, type SimBmc } from '../fixtures/ipmi-sim.js';
 import { childCommandLines, memoryLogger } from '../helpers.js';
 
@@ -71,6 +71,24 @@ describe('ipmi driver against ipmi_sim', () => {
 
   it('reports no DCMI reading where the BMC offers none', async () => {
     expect(await new IpmiDriver('h1', config(bmc)).readPowerWatts()).toBeUndefined();
+  });
+
+  it("parses ipmitool's DCMI power reading (ipmi_sim has no DCMI: the text is ipmitool 1.8.19's format)", () => {
+    const reading = [
+      '',
+      '    Instantaneous power reading:                   187 Watts',
+      '    Minimum during sampling period:                 92 Watts',
+      '    Maximum during sampling period:                301 Watts',
+      '    Average power reading over sample period:      164 Watts',
+      '    IPMI timestamp:                           Sat Nov 21 11:00:00 2026',
+      '    Sampling period:                          00000001 Seconds.',
+      '    Power reading state is:                   activated',
+    ].join('\n');
+    expect(parseDcmiWatts(reading)).toBe(187);
+    expect(
+      parseDcmiWatts('Power Reading State is: deactivated\nInstantaneous power reading: 0 Watts'),
+    ).toBeUndefined();
+    expect(parseDcmiWatts('DCMI request failed because: Invalid command (c1)')).toBeUndefined();
   });
 
   it('a wrong password fails at once with a clear error that does not contain the password', async () => {

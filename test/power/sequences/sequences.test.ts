@@ -6,6 +6,7 @@ import { createHostPower, hostPowerSchema } from '../../../src/power/registry.js
 import {
   pickDrillHost,
   powerOffHost,
+  recoverInterrupted,
   wakeDrill,
   wakeHost,
   wakeHosts,
@@ -314,5 +315,34 @@ describe('wake drill', () => {
         .slice(0, 3),
     ).toEqual(['drill-ok', 'off', 'on']);
     expect(pickDrillHost(store, ['a', 'b'])).toBe('a'); // b is now the most recently off
+  });
+});
+
+describe('recovery of actions a killed run left open', () => {
+  it('tags a host found off after an interrupted power-off, closes one found on, redoes an interrupted wake', async () => {
+    bmcs.a!.setPower(false); // the killed run got as far as powering a off
+    bmcs.b!.setPower(true); // ... but b never went down
+    bmcs.c!.setPower(false); // ... and c's wake was cut short
+    store.addTag({ host: 'c', tag: 'standby', by: 'run r0', atMs: 1, why: 'squeeze' });
+    for (const [action, target] of [
+      ['power-off', 'a'],
+      ['power-off', 'b'],
+      ['wake', 'c'],
+    ] as const)
+      store.journal({ runId: 'killed', atMs: 1, action, target, phase: 'intent' });
+    const powers = Object.fromEntries(['a', 'b', 'c'].map((h) => [h, power(h, { ipmi: ipmi(bmcs[h]!) })]));
+    const { ctx } = context(powers);
+    const recovered = await recoverInterrupted(ctx);
+    expect(recovered.map((r) => `${r.host}:${r.result}`)).toEqual([
+      'a:host is off: tagged standby',
+      'b:interrupted; host is on: not tagged',
+      'c:woken and verified',
+    ]);
+    expect(store.tags('a').map((t) => t.tag)).toEqual(['standby']);
+    expect(store.tags('b')).toEqual([]);
+    expect(store.tags('c')).toEqual([]);
+    expect(bmcs.c!.power()).toBe('1');
+    expect(store.unfinishedActions()).toEqual([]);
+    expect(await recoverInterrupted(ctx)).toEqual([]);
   });
 });
