@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KoffiConnection } from '../../src/libvirt/connection.js';
+import { virshConnector } from '../../src/libvirt/virsh.js';
 import { LibvirtInventory } from '../../src/inventory/libvirt/index.js';
 import { LibvirtMigrator } from '../../src/migration/libvirt/index.js';
 import type { UsageSample } from '../../src/state/types.js';
@@ -236,12 +237,13 @@ describe('libvirt e2e: two hosts in network namespaces', () => {
     expect(inv.cluster.vms.filter((v) => v.id.startsWith('idle1')).map((v) => v.host)).toEqual(['a']);
   }, 240_000);
 
-  it('a migration to a host that is not there fails and leaves the guest running on its source', async () => {
-    const { a } = hosts();
+  it('a migration the source daemon cannot deliver fails and leaves the guest running on its source', async () => {
+    const { a, b } = hosts();
     const migrator = new LibvirtMigrator({
       hosts: [
         { id: 'a', uri: a.uri },
-        { id: 'nowhere', uri: 'qemu+tcp://10.77.0.99/system' },
+        // Visible to virt-squeeze, but the source daemon is told to reach it at an address nobody has.
+        { id: 'nowhere', uri: b.uri, peerUri: 'qemu+tcp://10.77.0.99/system' },
       ],
       bandwidthMiBps: 0,
       maxDowntimeMs: 300,
@@ -251,8 +253,43 @@ describe('libvirt e2e: two hosts in network namespaces', () => {
       { timeoutMs: 60_000 },
     );
     expect(outcome.ok).toBe(false);
-    expect(outcome.error).toMatch(/virDomainMigrateToURI3|virConnectOpen/);
+    expect(outcome.error).toMatch(
+      /virDomainMigrateToURI3 .*10\.77\.0\.99.*; idle1 now running on a, absent on nowhere/,
+    );
     expect(await stateOf(a.uri, 'idle1')).toBe('running');
+    expect(await stateOf(b.uri, 'idle1')).toBeNull();
+  }, 120_000);
+
+  it('the virsh fallback backend reads the same hosts and migrates a guest', async () => {
+    const { a, b } = hosts();
+    const config = [
+      { id: 'a', uri: a.uri },
+      { id: 'b', uri: b.uri },
+    ];
+    const opts = { concurrency: 2, perHostTimeoutMs: 30_000, sampleIntervalMs: 0, dirtyRateSeconds: 0 };
+    const shape = (r: Awaited<ReturnType<LibvirtInventory['read']>>) => ({
+      hosts: r.cluster.hosts,
+      vms: r.cluster.vms.map((v) => ({ id: v.id, host: v.host, demand: v.demand, pinned: v.pinned })),
+    });
+    const viaVirsh = await new LibvirtInventory(config, { ...opts, connect: virshConnector }).read();
+    expect(shape(viaVirsh)).toEqual(shape(await new LibvirtInventory(config, opts).read()));
+
+    const migrator = new LibvirtMigrator({
+      hosts: [
+        { id: 'a', uri: a.uri, peerUri: a.peerUri },
+        { id: 'b', uri: b.uri, peerUri: b.peerUri },
+      ],
+      bandwidthMiBps: 0,
+      maxDowntimeMs: 500,
+      connect: virshConnector,
+    });
+    const outcome = await migrator.migrate(
+      { vm: 'idle2', from: 'b', to: 'a', memMiB: 96, estSeconds: 3 },
+      { timeoutMs: 90_000 },
+    );
+    expect(outcome).toMatchObject({ vm: 'idle2', ok: true });
+    expect(await stateOf(a.uri, 'idle2')).toBe('running');
+    expect(await stateOf(b.uri, 'idle2')).toBeNull();
   }, 120_000);
 
   it('a frozen daemon is reported unknown within the per-host time limit', async () => {

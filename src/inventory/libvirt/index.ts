@@ -212,7 +212,14 @@ async function unlessUnsupported<T>(p: Promise<T>, fallback: T): Promise<T> {
  */
 function assembleVms(readings: ReadonlyArray<[LibvirtHostConfig, HostReading]>, warnings: string[]): Vm[] {
   const all = readings.flatMap(([cfg, r]) => r.domains.map((d) => ({ cfg, r, d })));
-  all.sort((x, y) => Number(isLive(y.d)) - Number(isLive(x.d)));
+  // Deterministic: running copies first, then hosts in configuration order, then names.
+  const hostOrder = new Map(readings.map(([cfg], i) => [cfg.id, i]));
+  all.sort(
+    (x, y) =>
+      Number(isLive(y.d)) - Number(isLive(x.d)) ||
+      hostOrder.get(x.cfg.id)! - hostOrder.get(y.cfg.id)! ||
+      x.d.name.localeCompare(y.d.name),
+  );
   const taken = new Map<string, string>();
   const vms: Vm[] = [];
   for (const { cfg, r, d } of all) {

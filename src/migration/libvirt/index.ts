@@ -71,21 +71,23 @@ export class LibvirtMigrator implements Migrator {
     const to = this.host(m.to);
     if (from === undefined || to === undefined)
       return fail(`no libvirt URI for host ${from ? m.to : m.from}`);
-    const opened: LibvirtConnection[] = [];
-    const open = async (uri: string, callTimeoutMs: number): Promise<LibvirtConnection> => {
-      const c = await this.connect(uri, { openTimeoutMs: this.callTimeoutMs(), callTimeoutMs });
-      opened.push(c);
-      return c;
-    };
+    const t = this.callTimeoutMs();
+    // Opened together (one worker start-up latency): a monitor and a mover on the source (the mover's
+    // thread blocks in the migration), and the destination, which must be visible before anything moves.
+    const results = await Promise.allSettled(
+      [from.uri, from.uri, to.uri].map((uri) => this.connect(uri, { openTimeoutMs: t, callTimeoutMs: t })),
+    );
+    const opened = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {
-      const monitor = await open(from.uri, this.callTimeoutMs());
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      const [monitor, mover, dest] = opened as [LibvirtConnection, LibvirtConnection, LibvirtConnection];
       const state = await monitor.domainState(m.vm);
       if (state !== 'running' && state !== 'paused') {
         return fail(`${m.vm} is ${state ?? 'not defined'} on ${m.from}, not running: not migrated`);
       }
-      const mover = await open(from.uri, this.callTimeoutMs());
-      const stop = await this.drive(m, monitor, mover, to, startMs, run);
-      return await this.verify(m, monitor, await open(to.uri, this.callTimeoutMs()), stop, startMs);
+      const end = await this.drive(m, monitor, mover, to, startMs, run);
+      return await this.verify(m, monitor, dest, end, startMs);
     } catch (e) {
       return fail(describe(e));
     } finally {
