@@ -344,7 +344,11 @@ describe('toGanetiText', () => {
       cluster.hosts.map((h) => [h.id, h.state, h.capacity]),
     );
     // the only change: Ganeti's strict free-memory rule, kept as one reserved MiB
-    expect(again.cluster.hosts.every((h) => h.reserved.memMiB === 1 && h.reserved.cpu === 0)).toBe(true);
+    expect(
+      again.cluster.hosts.every(
+        (h) => h.reserved.memMiB === 1 && h.reserved.cpu === 0 && h.reserved.diskGiB === 0,
+      ),
+    ).toBe(true);
     expect(again.cluster.vms.map((v) => [v.id, v.host, v.demand.cpu, v.demand.memMiB, v.pinned])).toEqual(
       cluster.vms.map((v) => [v.id, v.host, v.demand.cpu, v.demand.memMiB, v.pinned]),
     );

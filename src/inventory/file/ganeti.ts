@@ -508,10 +508,10 @@ function ratio(x: number): string {
 
 function nodeLine(h: Host, vms: readonly Vm[], master: boolean, groupUuid: string): string {
   const memUsed = vms.reduce((s, v) => s + v.demand.memMiB, 0);
-  const dskUsedMiB = vms.reduce((s, v) => s + v.demand.diskGiB * 1024, 0);
   const nMem = Math.max(0, h.reserved.memMiB - 1); // undo the strict-free +1 (see hostOf)
   const tDsk = Math.round(h.capacity.diskGiB * 1024);
-  const fDsk = Math.round(tDsk - h.reserved.diskGiB * 1024 - dskUsedMiB);
+  // every VM is written as ext or diskless: none uses node disk
+  const fDsk = Math.round(tDsk - h.reserved.diskGiB * 1024);
   const tags = [...h.tags];
   if (h.state === 'standby' && !tags.some((t) => t.startsWith(STANDBY_TAG_PREFIX)))
     tags.push('htools:standby:auto');
