@@ -47,7 +47,7 @@ export function greedyWave(ctx: GreedyContext, pending: readonly number[], slots
       progress[from] = 1;
     } else blocked.push(v);
   }
-  if (blocked.length === 0) return { moves: slots.moves, stuck: [] };
+  if (blocked.length === 0 || slots.moves.length >= m.maxParallel) return { moves: slots.moves, stuck: [] };
   const cycles = closedCycles(ctx, blocked, progress);
   const stuck = cycles.filter((cycle) => !breakCycle(ctx, cycle, blocked, slots));
   return { moves: slots.moves, stuck };

@@ -119,7 +119,13 @@ export function sequence(input: SequenceInput): SequenceResult {
   if (outcome.status !== 'ok') return { status: outcome.status, ...explainStuck(m, tgt, outcome) };
   const kept = keptOn(m, tgt, log, 'a left-out VM stays');
   const waves = outcome.waves.map((w) => toWave(m, w));
-  const powerOff = (input.powerOff ?? []).filter((id) => !kept.has(m.hostIndex.get(id) ?? -1));
+  const emptied = (input.powerOff ?? []).filter((id) => !kept.has(m.hostIndex.get(id) ?? -1));
+  const powerOff = capPowerOffs(
+    input,
+    emptied,
+    outcome.waves.map((w) => w.map((mv) => m.hosts[mv.from]!.id)),
+    log,
+  );
   return {
     status: 'ok',
     waves,
@@ -128,6 +134,37 @@ export function sequence(input: SequenceInput): SequenceResult {
     estMakespanSeconds: total(waves.map((w) => w[0]?.estSeconds ?? 0)),
     migratedMemMiB: waves.reduce((s, w) => s + w.reduce((t, mv) => t + mv.memMiB, 0), 0),
   };
+}
+
+/**
+ * Power-offs within `max_power_off_per_run` and `min_online_hosts`: hosts whose last VM leaves
+ * earliest are kept (an interrupted plan frees them first); the others stay on, logged.
+ */
+function capPowerOffs(
+  input: SequenceInput,
+  emptied: string[],
+  sourcesByWave: string[][],
+  log: LeftOutLog,
+): string[] {
+  const { safety } = input.policy;
+  const lastWave = new Map<string, number>();
+  sourcesByWave.forEach((ids, i) => ids.forEach((id) => lastWave.set(id, i)));
+  const order = [...emptied].sort(
+    (x, y) => (lastWave.get(x) ?? -1) - (lastWave.get(y) ?? -1) || (x < y ? -1 : 1),
+  );
+  const woken = new Set(input.powerOn ?? []);
+  const online = input.cluster.hosts.filter(
+    (h) => h.state === 'on' || (h.state === 'standby' && woken.has(h.id)),
+  ).length;
+  const allowed = Math.max(0, Math.min(safety.maxPowerOffPerRun, online - safety.minOnlineHosts));
+  order.slice(allowed).forEach((id) => {
+    const rule =
+      allowed === safety.maxPowerOffPerRun
+        ? `max_power_off_per_run ${safety.maxPowerOffPerRun}`
+        : `min_online_hosts ${safety.minOnlineHosts}`;
+    log.add('host', id, `${rule}: emptied but left on`);
+  });
+  return order.slice(0, allowed);
 }
 
 const NO_ROOM_MISSING: Resources = { cpu: 0, memMiB: 0, diskGiB: 0 };
