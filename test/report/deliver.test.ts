@@ -7,7 +7,7 @@ import { createEmailNotifier, type EmailNotifier } from '../../src/report/email.
 import { parseCounters } from '../../src/report/metrics.js';
 import { captureLogger } from '../daemon/log-sink.js';
 import { nothingPlan, squeezePlan } from '../golden/plans.js';
-import { startSmtp, writeFileWithMode, type SmtpFixture } from './smtp-fixture.js';
+import { settingsFor, startSmtp, type SmtpFixture } from './smtp-fixture.js';
 
 describe('deliverReports: metrics file and email after a run, by send policy', () => {
   let smtp: SmtpFixture;
@@ -16,16 +16,7 @@ describe('deliverReports: metrics file and email after a run, by send policy', (
   beforeAll(async () => {
     smtp = await startSmtp();
     dir = mkdtempSync(path.join(tmpdir(), 'vs-deliver-'));
-    notifier = await createEmailNotifier({
-      host: '127.0.0.1',
-      port: smtp.port,
-      security: 'starttls',
-      user: smtp.user,
-      passwordFile: writeFileWithMode(smtp.dir, 'pw', smtp.password, 0o600),
-      caFile: smtp.caFile,
-      from: 'virt-squeeze@example.test',
-      to: ['ops@example.test'],
-    });
+    notifier = await createEmailNotifier(settingsFor(smtp));
   });
   afterAll(async () => {
     notifier?.close();

@@ -12,7 +12,7 @@ import {
 import { toPlanJson } from '../../src/report/json.js';
 import { renderText } from '../../src/report/text.js';
 import { nothingPlan, squeezePlan } from '../golden/plans.js';
-import { startSmtp, writeFileWithMode, type SmtpFixture } from './smtp-fixture.js';
+import { settingsFor, startSmtp, writeFileWithMode, type SmtpFixture } from './smtp-fixture.js';
 
 const at = new Date('2026-11-21T03:00:00Z');
 
@@ -90,16 +90,7 @@ describe('EmailNotifier against a real SMTP server (STARTTLS + AUTH)', () => {
   let settings: SmtpSettings;
   beforeAll(async () => {
     smtp = await startSmtp();
-    settings = {
-      host: '127.0.0.1',
-      port: smtp.port,
-      security: 'starttls',
-      user: smtp.user,
-      passwordFile: writeFileWithMode(smtp.dir, 'smtp.pw', `${smtp.password}\n`, 0o600),
-      caFile: smtp.caFile,
-      from: 'virt-squeeze@example.test',
-      to: ['ops@example.test', 'oncall@example.test'],
-    };
+    settings = settingsFor(smtp, ['ops@example.test', 'oncall@example.test']);
   });
   afterAll(async () => smtp?.close());
 

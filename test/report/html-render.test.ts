@@ -11,7 +11,7 @@ import { renderHtml } from '../../src/report/html.js';
 import { expandPlan, largePlan, squeezePlan } from '../golden/plans.js';
 import { render, startChromium } from './chromium.js';
 import { readPng } from './png.js';
-import { startSmtp, writeFileWithMode } from './smtp-fixture.js';
+import { settingsFor, startSmtp } from './smtp-fixture.js';
 
 /**
  * The HTML report as a mail client would show it: rendered in headless Debian Chromium at phone-ish
@@ -77,16 +77,7 @@ describe('HTML report in headless Chromium', () => {
     expect(plan.decision).toBe('squeeze');
     const smtp = await startSmtp();
     try {
-      const notifier = await createEmailNotifier({
-        host: '127.0.0.1',
-        port: smtp.port,
-        security: 'starttls',
-        user: smtp.user,
-        passwordFile: writeFileWithMode(smtp.dir, 'pw', smtp.password, 0o600),
-        caFile: smtp.caFile,
-        from: 'virt-squeeze@example.test',
-        to: ['ops@example.test'],
-      });
+      const notifier = await createEmailNotifier(settingsFor(smtp));
       const run = {
         plan,
         cluster: ctx.cluster.source,

@@ -5,6 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import type { SmtpSettings } from '../../src/report/email.js';
 
 const run = promisify(execFile);
 
@@ -133,4 +134,18 @@ export function writeFileWithMode(dir: string, name: string, content: string, mo
   writeFileSync(file, content);
   chmodSync(file, mode);
   return file;
+}
+
+/** Client settings for the fixture: STARTTLS, its CA, its user, the password in a 0600 file. */
+export function settingsFor(smtp: SmtpFixture, to: readonly string[] = ['ops@example.test']): SmtpSettings {
+  return {
+    host: '127.0.0.1',
+    port: smtp.port,
+    security: 'starttls',
+    user: smtp.user,
+    passwordFile: writeFileWithMode(smtp.dir, 'smtp.pw', `${smtp.password}\n`, 0o600),
+    caFile: smtp.caFile,
+    from: 'virt-squeeze@example.test',
+    to,
+  };
 }
