@@ -4,10 +4,11 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { resolvePolicy } from '../../src/config/policy.js';
-import { loadClusterFile } from '../../src/inventory/file/index.js';
+import { loadClusterFile, toGanetiText } from '../../src/inventory/file/index.js';
+import type { Cluster } from '../../src/model/cluster.js';
 import { checkPlan } from '../../src/planner/check-plan.js';
 import { plan } from '../../src/planner/index.js';
-import { ganetiDir } from './helpers.js';
+import { ganetiDir, scenarioDir, scratch } from './helpers.js';
 
 /**
  * The oracle: Debian's real hsqueeze (ganeti-htools-3.0, installed from scripts/deps/ganeti.list)
@@ -128,4 +129,49 @@ describe('hsqueeze oracle (per_host, failover reserve 0)', () => {
       expect(await hsqueeze(path.join(ganetiDir, 'own-experiments', name), 2, 2)).not.toEqual(theirs);
     });
   }
+
+  it(
+    'a real cluster written for hsqueeze: we free at least as many hosts, and hsqueeze accepts our result',
+    { timeout: 300_000 },
+    async () => {
+      const s = scratch();
+      try {
+        const { cluster } = await loadClusterFile(path.join(scenarioDir, 'bitbrains-h100.json.gz'));
+        const hosts = cluster.hosts.slice(0, 8);
+        const ids = new Set(hosts.map((h) => h.id));
+        const cut: Cluster = {
+          ...cluster,
+          hosts,
+          vms: cluster.vms.filter((v) => v.host !== null && ids.has(v.host)),
+        };
+        const opts = { standard: { cpu: 2, memMiB: 4096, diskGiB: 0 }, vcpuRatio: 4 };
+        const before = s.write('before.data', toGanetiText(cut, opts));
+        const theirs = await hsqueeze(before, 2, 2);
+        const { cluster: loaded, hints } = await loadClusterFile(`ganeti:${before}`);
+        const policy = resolvePolicy(undefined, hints, {
+          minimal: 2,
+          target: 2,
+          mode: 'per_host',
+          failoverReserveHosts: 0,
+        });
+        const p = plan(loaded, policy);
+        expect(checkPlan(loaded, p, policy)).toEqual([]);
+        expect(theirs.decision).toBe('squeeze');
+        expect(p.decision).toBe('squeeze');
+        expect(p.powerOff.length).toBeGreaterThanOrEqual(theirs.hosts);
+        // the state after our plan, judged by hsqueeze itself: every node still takes its 2 x std probe
+        const dest = new Map(p.waves.flat().map((m) => [m.vm, m.to]));
+        const off = new Set(p.powerOff);
+        const after: Cluster = {
+          ...loaded,
+          hosts: loaded.hosts.map((h) => (off.has(h.id) ? { ...h, state: 'off' } : h)),
+          vms: loaded.vms.map((v) => ({ ...v, host: dest.get(v.id) ?? v.host })),
+        };
+        const verdict = await hsqueeze(s.write('after.data', toGanetiText(after, opts)), 2, 2);
+        expect(verdict.decision).not.toBe('expand');
+      } finally {
+        s.cleanup();
+      }
+    },
+  );
 });

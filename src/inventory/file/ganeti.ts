@@ -539,11 +539,11 @@ function nodeLine(h: Host, vms: readonly Vm[], master: boolean, groupUuid: strin
 function instanceLine(v: Vm): string {
   // Pinned VMs become `diskless`: hsqueeze never moves those and they need no node disk.
   const template = v.pinned ? 'diskless' : 'ext';
-  const dsk = Math.round(v.demand.diskGiB * 1024);
+  // disk size 0: shared storage takes no node disk, and htools would warn about "missing" disk
   return [
     ganetiName(v.id, 'VM'),
     v.demand.memMiB,
-    dsk,
+    0,
     Math.ceil(v.demand.cpu),
     'running',
     'Y',
