@@ -250,6 +250,9 @@ describe('malformed scenario files', () => {
       /missing\.json: cannot read cluster file: ENOENT/,
     );
     expect(await message('  \n')).toBe(`${s.dir}/c.json: empty cluster file`);
+    expect(await message('[{"id": 1}]')).toBe(
+      `${s.dir}/c.json: expected a squeeze-scenario/v1 JSON object, got a JSON array`,
+    );
     const bytes = readFileSync(s.write('good.json.gz', doc([host('a')], []), true));
     const truncated = path.join(s.dir, 'trunc.json.gz');
     writeFileSync(truncated, bytes.subarray(0, 30));

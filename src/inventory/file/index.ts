@@ -85,6 +85,8 @@ export async function loadClusterFile(path: string, opts: LoadOptions = {}): Pro
   const { first, all } = await peek(chunks);
   if (first === undefined) throw new InputError(`${file}: empty cluster file`);
   if (first === 0x7b) return loadScenario(all, file, opts);
+  if (first === 0x5b)
+    throw new InputError(`${file}: expected a squeeze-scenario/v1 JSON object, got a JSON array`);
   return parseGanetiText(await textOf(all), file);
 }
 
