@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Io } from '../../src/cli/io.js';
 import { main } from '../../src/main.js';
+import { runCli } from '../cli-process.js';
 
 const repoRoot = resolve(import.meta.dirname, '../..');
 const exampleConfig = join(repoRoot, 'config/example.yaml');
@@ -95,30 +93,9 @@ describe('virt-squeeze config schema', () => {
   });
 });
 
-/** The newest mtime under a directory (source files). */
-async function newestMtimeMs(path: string): Promise<number> {
-  const entries = await readdir(path, { withFileTypes: true, recursive: true });
-  let newest = 0;
-  for (const e of entries)
-    if (e.isFile()) newest = Math.max(newest, (await stat(join(e.parentPath, e.name))).mtimeMs);
-  return newest;
-}
-
 describe('the built CLI', () => {
   it('config check runs as a process: exit 0 on the example, 2 on a bad file', async () => {
-    const dist = join(repoRoot, 'dist/main.js');
-    const fresh = existsSync(dist) && statSync(dist).mtimeMs >= (await newestMtimeMs(join(repoRoot, 'src')));
-    const command = fresh
-      ? [process.execPath, dist]
-      : [process.execPath, '--import', 'tsx', join(repoRoot, 'src/main.ts')];
-    const run = async (args: string[]) =>
-      promisify(execFile)(command[0]!, [...command.slice(1), ...args], {
-        cwd: repoRoot,
-        timeout: 60_000,
-      }).then(
-        (r) => ({ code: 0, ...r }),
-        (e: { code: number; stdout: string; stderr: string }) => e,
-      );
+    const run = (args: string[]) => runCli(args, { timeoutMs: 60_000 });
     const good = await run(['config', 'check', '--config', 'config/example.yaml']);
     expect(good.code).toBe(0);
     expect(good.stdout).toBe(`OK: ${exampleConfig}\n`);
