@@ -31,11 +31,14 @@ export interface HtmlOptions {
   readonly outcome?: { readonly ok: boolean; readonly text: string };
   /** At most this many migration rows (the JSON plan has all); default 300. */
   readonly maxMigrationRows?: number;
+  /** At most this many host rows; default 300. */
+  readonly maxHostRows?: number;
   /** File name of the JSON plan attached to the email, if any; the notes point there. */
   readonly attachment?: string;
 }
 
-const DEFAULT_MAX_MIGRATION_ROWS = 300;
+/** An email stays a few hundred KiB: longer lists are cut with a note pointing at the JSON plan. */
+const DEFAULT_MAX_ROWS = 300;
 
 const COLOR = {
   text: '#1f2328',
@@ -83,8 +86,8 @@ export function renderHtml(plan: Plan, opts: HtmlOptions = {}): string {
     summaryCards(plan),
     warningsBox(plan.warnings),
     powerSection(plan),
-    hostsSection(plan, opts.allHosts ?? false, fullPlan(opts)),
-    migrationsSection(plan, opts.maxMigrationRows ?? DEFAULT_MAX_MIGRATION_ROWS, fullPlan(opts)),
+    hostsSection(plan, opts.allHosts ?? false, opts.maxHostRows ?? DEFAULT_MAX_ROWS, fullPlan(opts)),
+    migrationsSection(plan, opts.maxMigrationRows ?? DEFAULT_MAX_ROWS, fullPlan(opts)),
     leftOutSection(plan),
     footer(opts),
   ].join('\n');
@@ -213,19 +216,35 @@ function note(text: string): string {
   return `<div style="font-size:12px;color:${COLOR.muted};margin-top:4px">${escapeHtml(text)}</div>`;
 }
 
-function hostsSection(plan: Plan, allHosts: boolean, full: string): string {
+function hostsSection(plan: Plan, allHosts: boolean, maxRows: number, full: string): string {
   const { shown, hidden } = selectHosts(plan, allHosts);
   const title =
     hidden === 0
       ? `Hosts (${formatCount(shown.length)})`
       : `Hosts the plan touches (${formatCount(shown.length)} of ${formatCount(plan.hosts.length)})`;
-  const rows = shown.map(hostRow).join('\n');
+  // Over the row limit, hosts that change state (power on/off) come first: they matter most.
+  const listed =
+    shown.length <= maxRows
+      ? shown
+      : [
+          ...shown.filter((h) => h.stateBefore !== h.stateAfter),
+          ...shown.filter((h) => h.stateBefore === h.stateAfter),
+        ].slice(0, maxRows);
+  const notes: string[] = [];
+  if (listed.length < shown.length)
+    notes.push(
+      note(`${formatCount(shown.length - listed.length)} more host(s) the plan touches, in ${full}`),
+    );
+  if (hidden > 0)
+    notes.push(
+      note(`${formatCount(hidden)} more host(s) unchanged by the plan; every host's why is in ${full}`),
+    );
   const legend = `<span style="color:${COLOR.muted};font-weight:400;font-size:12px">bars: memory allocated, <span style="color:${COLOR.barBefore}">&#9632;</span> before, <span style="color:${COLOR.barAfter}">&#9632;</span> after</span>`;
   return `<h2 style="${H2}">${title} ${legend}</h2>
 <table width="100%" cellpadding="0" cellspacing="0" border="0" style="border-collapse:collapse">
 <tr><th style="${HEAD}">Host</th><th style="${HEAD}">Memory / CPU</th><th style="${HEAD};text-align:right;white-space:nowrap">Free std</th><th style="${HEAD}">Why / why not</th></tr>
-${rows}
-</table>${hidden > 0 ? note(`${formatCount(hidden)} more host(s) unchanged by the plan; every host's why is in ${full}`) : ''}`;
+${listed.map(hostRow).join('\n')}
+</table>${notes.join('')}`;
 }
 
 function hostRow(h: HostOutcome): string {

@@ -82,7 +82,7 @@ function summary(plan: Plan, paint: Paint): string[] {
     powerRow(s.estPowerSavedWatts),
     ['planned in', `${formatCount(s.planMs)} ms`],
   ];
-  const width = Math.max(...rows.map(([k]) => k.length));
+  const width = longest(rows.map(([k]) => k));
   return [paint('Summary', 'bold'), ...rows.map(([k, v]) => `${INDENT}${k.padEnd(width)}  ${v}`)];
 }
 
@@ -202,12 +202,19 @@ function pct(value: number): string {
 
 /** `before -> after` cells with both sides aligned across rows; one value when unchanged. */
 function pairs(values: ReadonlyArray<readonly [string, string]>): string[] {
-  const wBefore = Math.max(...values.map(([b]) => b.length));
-  const wAfter = Math.max(...values.map(([, a]) => a.length));
+  const wBefore = longest(values.map(([b]) => b));
+  const wAfter = longest(values.map(([, a]) => a));
   const width = wBefore + 4 + wAfter;
   return values.map(([b, a]) =>
     b === '-' && a === '-' ? '-'.padStart(width) : `${b.padStart(wBefore)} -> ${a.padStart(wAfter)}`,
   );
+}
+
+/** Length of the longest string (a loop: a spread of 100k+ arguments would overflow the stack). */
+function longest(texts: readonly string[]): number {
+  let max = 0;
+  for (const t of texts) max = Math.max(max, t.length);
+  return max;
 }
 
 /** Aligned columns, two spaces apart; trailing blanks trimmed. */
@@ -217,7 +224,7 @@ function table(
   align: readonly Align[],
   indent: string,
 ): string[] {
-  const widths = head.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const widths = head.map((h, c) => Math.max(h.length, longest(rows.map((r) => r[c] ?? ''))));
   const line = (cells: readonly string[]): string =>
     (
       indent +
