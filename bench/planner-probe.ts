@@ -1,6 +1,7 @@
 /**
  * Quick planner probe (the planner's own measuring script; the formal harness is bench/run.ts):
- *   npx tsx bench/planner-probe.ts [max|defaults|usage] [scenario ...]
+ *   npx tsx bench/planner-probe.ts [max|defaults|unlimited|usage] [scenario ...]
+ * (`unlimited` = the defaults without the per-run power-off/on limits).
  * For each scenario: hosts on before/after vs FFD and the lower bound from baselines.json, migrated
  * GiB vs the memory bound (sum of the k smallest movable host loads for k hosts freed), plan time,
  * RSS, and whether the target placement is feasible (every host within limits, anti-affinity kept).
@@ -44,6 +45,7 @@ const baselines = new Map<string, { ffd: number | null; lb_simple: number; l2_me
 function policyFor(hints: Parameters<typeof resolvePolicy>[1]): Policy {
   const base = resolvePolicy(undefined, hints, {});
   if (setting === 'defaults') return base;
+  if (setting === 'unlimited') return { ...base, safety: { ...base.safety, maxPowerOffPerRun: 1e9, maxPowerOnPerRun: 1e9 } };
   const max = resolvePolicy(undefined, hints, { minimal: 0, target: 0, failoverReserveHosts: 0 });
   const safety = { ...max.safety, maxPowerOffPerRun: 1e9, maxPowerOnPerRun: 1e9, failoverReserveHosts: 0 };
   return setting === 'usage' ? { ...max, safety, usage: { cpuCap: 1 } } : { ...max, safety };

@@ -20,6 +20,10 @@ interface Step {
   readonly moves: ReadonlyArray<readonly [number, number]>;
 }
 
+/** Hosts around a homeless VM's best-fit position, and VMs per host, that the relocate step tries. */
+const ROOM_HOSTS = 8;
+const ROOM_VMS = 4;
+
 type Attempt = { ok: true; step: Step } | { ok: false; why: string };
 
 /**
@@ -142,7 +146,7 @@ class Squeezer {
   }
 
   /** Tries to move every VM off host `c`; keeps the moves only when every rule still holds. */
-  private tryEmpty(c: number, checkFailover: boolean): Attempt {
+  private tryEmpty(c: number, thorough: boolean): Attempt {
     const s = this.state;
     const p = this.packer;
     p.close(c);
@@ -153,14 +157,15 @@ class Squeezer {
     let why: string | undefined;
     for (const v of vms) {
       const to = p.bestFit(v, c);
-      if (to < 0) {
+      if (to >= 0) {
+        this.moveVm(v, to);
+        moves.push([v, c]);
+      } else if (!thorough || !this.makeRoom(v, c, moves)) {
         why = `VM ${s.vms[v]!.id} (${gib(s.dMem[v]!)}) finds no room elsewhere`;
         break;
       }
-      this.moveVm(v, to);
-      moves.push([v, c]);
     }
-    why ??= this.metricBreaks(c) ?? (checkFailover ? this.failoverBreaks(c) : undefined);
+    why ??= this.metricBreaks(c) ?? (thorough ? this.failoverBreaks(c) : undefined);
     if (why !== undefined) {
       this.undoMoves(moves);
       p.open(c);
@@ -168,6 +173,40 @@ class Squeezer {
     }
     this.switchOff(c);
     return { ok: true, step: { host: c, moves } };
+  }
+
+  /**
+   * Local search (relocate): VM `v` fits nowhere, so look at the hosts nearest its best-fit position
+   * for one VM `w` whose departure makes room for `v` and which fits elsewhere itself; move `w`
+   * there and `v` into the room. VMs already moved in this plan go first (no extra migration), then
+   * the smallest. Moves are appended to `moves` so that a failed evacuation undoes them too.
+   */
+  private makeRoom(v: number, c: number, moves: Array<readonly [number, number]>): boolean {
+    const s = this.state;
+    const p = this.packer;
+    const h0 = this.head;
+    const pos = p.index.lowerBound(p.demandKey(v));
+    const hosts: number[] = [];
+    for (let i = Math.max(0, pos - ROOM_HOSTS); i < Math.min(p.index.size, pos + ROOM_HOSTS); i++)
+      hosts.push(p.index.at(i));
+    const moved = (w: number) => (s.vmHost[w] !== s.origHost[w] ? 0 : 1);
+    for (const h of hosts) {
+      const ws = s
+        .residentsOf(h)
+        .filter((w) => !s.vms[w]!.pinned && s.fitsWithout(v, w, h, h0.cpu, h0.memMiB, h0.diskGiB))
+        .sort((a, b) => moved(a) - moved(b) || s.dMem[a]! - s.dMem[b]! || a - b)
+        .slice(0, ROOM_VMS);
+      for (const w of ws) {
+        const to = p.bestFit(w, c, h);
+        if (to < 0) continue;
+        this.moveVm(w, to);
+        moves.push([w, h]);
+        this.moveVm(v, h);
+        moves.push([v, c]);
+        return true;
+      }
+    }
+    return false;
   }
 
   /** Reason the average metric would drop below target when `c` goes off, or undefined. */

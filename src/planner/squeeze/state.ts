@@ -110,6 +110,22 @@ export class PackState {
     return g === undefined || !(this.groups[h]?.get(g) ?? 0);
   }
 
+  /** VMs of VM `v`'s anti-affinity group on host `h` (0 when it has none or anti-affinity is off). */
+  groupmatesOn(v: number, h: number): number {
+    const g = this.groupOf[v];
+    return g === undefined ? 0 : (this.groups[h]?.get(g) ?? 0);
+  }
+
+  /** True when VM `v` would fit on host `h` (with the headroom) once VM `w` has left it. */
+  fitsWithout(v: number, w: number, h: number, headCpu = 0, headMem = 0, headDisk = 0): boolean {
+    if (this.freeMem[h]! + this.dMem[w]! - this.dMem[v]! < headMem - 1e-9) return false;
+    if (this.freeCpu[h]! + this.dCpu[w]! - this.dCpu[v]! < headCpu - 1e-9) return false;
+    if (this.freeDisk[h]! + this.dDisk[w]! - this.dDisk[v]! < headDisk - 1e-9) return false;
+    if (this.freeLoad[h]! + this.dLoad[w]! - this.dLoad[v]! < -1e-9) return false;
+    const mates = this.groupmatesOn(v, h);
+    return mates === 0 || (mates === 1 && this.groupOf[w] === this.groupOf[v]);
+  }
+
   /** Moves VM `v` to host `h` (bookkeeping only). */
   move(v: number, h: number): void {
     this.detach(v, this.vmHost[v]!);
