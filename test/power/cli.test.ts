@@ -25,7 +25,7 @@ async function cli(...argv: string[]): Promise<{ code: number; out: string; err:
 }
 
 function ipmi(b: SimBmc): string {
-  return `{ address: 127.0.0.1, port: ${b.port}, username: ${b.username}, password_file: ${b.passwordFile}, timeout: 2s, retries: 1 }`;
+  return `{ address: ${b.address}, port: ${b.port}, username: ${b.username}, password_file: ${b.passwordFile}, timeout: 2s, retries: 1 }`;
 }
 
 beforeAll(async () => {

@@ -11,7 +11,7 @@ let stubborn: SimBmc;
 
 function config(b: SimBmc, extra: Partial<Record<string, unknown>> = {}): IpmiConfig {
   return ipmiSchema.parse({
-    address: '127.0.0.1',
+    address: b.address,
     port: b.port,
     username: b.username,
     password_file: b.passwordFile,
@@ -101,7 +101,7 @@ describe('ipmi driver against ipmi_sim', () => {
     const err = await d.status().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendError);
     expect((err as Error).message).toMatch(
-      /host h1: ipmi chassis power status via 127\.0\.0\.1:\d+: authentication failed/,
+      /host h1: ipmi chassis power status via 127(\.\d+){3}:\d+: authentication failed/,
     );
     expect((err as Error).message).not.toContain('Wr0ng-Pa55word');
     expect(text()).not.toContain('Wr0ng-Pa55word');

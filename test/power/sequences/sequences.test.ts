@@ -27,7 +27,7 @@ const sshds: SshdFixture[] = [];
 
 function ipmi(b: SimBmc) {
   return {
-    address: '127.0.0.1',
+    address: b.address,
     port: b.port,
     username: b.username,
     password_file: b.passwordFile,
