@@ -43,12 +43,7 @@ describe('renderHtml', () => {
       maxMigrationRows: 20,
       attachment: 'plan.json',
     });
-    expect(
-      count(
-        html,
-        '<td style="padding:4px 6px;border-bottom:1px solid #d1d9e0;vertical-align:top;font-size:13px;width:96px',
-      ),
-    ).toBe(50);
+    expect(html.match(/<b>h\d+<\/b>/g)).toHaveLength(50);
     expect(html.indexOf('<b>h999</b>')).toBeLessThan(html.indexOf('<b>h0</b>'));
     expect(html).toContain('950 more host(s) the plan touches, in the attached plan.json');
     expect(html).toContain('480 more migration(s) in the attached plan.json');
