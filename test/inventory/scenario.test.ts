@@ -100,6 +100,10 @@ describe('embedded demo cluster', () => {
     expect(readFileSync(demoFile, 'utf8')).toBe(demoClusterText());
   });
 
+  it('is an Inventory that honours an aborted signal', async () => {
+    await expect(new FileInventory(demoFile).read(AbortSignal.abort())).rejects.toThrow(/abort/i);
+  });
+
   it('loads as a realistic cluster: two shapes, two standby hosts, pinned VMs, one anti-affinity group', async () => {
     const { cluster, hints } = await new FileInventory(demoFile).read();
     expect(cluster.source).toBe('file:demo-cluster.json');
