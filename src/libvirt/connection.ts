@@ -3,9 +3,11 @@
  * time limit. The worker is referenced only while a call is pending, so an idle connection never keeps
  * the process alive.
  */
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BINDING_ERR, LibvirtError, type LibvirtErrorData } from './errors.js';
 import type { WorkerInit, WorkerMethod, WorkerReply, WorkerRequest } from './protocol.js';
@@ -41,17 +43,47 @@ const DEFAULTS = {
 };
 
 /**
- * Starts the worker script: the compiled .js in production; under tsx/vitest the .ts source, through a
- * small bootstrap that registers tsx's loader inside the new thread first.
+ * Starts the worker script: the compiled .js in production. Under tsx/vitest (source .ts) the worker and
+ * its imports are bundled once per process with esbuild (tsx's own compiler) into a plain .mjs next to
+ * node_modules, because registering tsx inside every new thread costs 300-800 ms per connection.
  */
 function startWorker(init: WorkerInit): Worker {
   if (!import.meta.url.endsWith('.ts'))
     return new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
-  const tsxDir = path.dirname(createRequire(import.meta.url).resolve('tsx/package.json'));
-  const tsxApi = pathToFileURL(path.join(tsxDir, 'dist/esm/api/index.mjs')).href;
-  const script = new URL('./worker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(script)}); })`;
-  return new Worker(boot, { eval: true, workerData: init });
+  devWorkerFile ??= bundleDevWorker();
+  return new Worker(devWorkerFile, { workerData: init });
+}
+
+let devWorkerFile: string | undefined;
+
+function bundleDevWorker(): string {
+  const require = createRequire(import.meta.url);
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  // Inside node_modules so that the external `koffi` resolves from the bundle.
+  const dir = path.join(path.dirname(path.dirname(require.resolve('koffi'))), '.cache', 'virt-squeeze');
+  fs.mkdirSync(dir, { recursive: true });
+  const out = esbuild.buildSync({
+    entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    external: ['koffi'],
+    write: false,
+    logLevel: 'silent',
+  });
+  // Named by content, written under a temporary name and renamed: concurrent test processes never clash.
+  const code = out.outputFiles[0]!.contents;
+  const file = path.join(
+    dir,
+    `libvirt-worker-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`,
+  );
+  if (!fs.existsSync(file)) {
+    const tmp = `${file}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, code);
+    fs.renameSync(tmp, file);
+  }
+  return file;
 }
 
 interface Pending {
@@ -78,6 +110,10 @@ export class KoffiConnection implements LibvirtConnection {
     worker.on('exit', () =>
       this.fail({ code: BINDING_ERR.CLOSED, domain: 0, message: 'connection closed', fn: 'worker' }),
     );
+  }
+
+  get closed(): boolean {
+    return this.dead !== undefined;
   }
 
   /** Opens `uri` in a new worker thread; rejects with LibvirtError (libvirt's code and message) on failure. */

@@ -2,7 +2,7 @@ import type { LibvirtErrorData } from './errors.js';
 import type { LibvirtConnection } from './types.js';
 
 /** Methods a worker runs on its connection: every LibvirtConnection method. */
-export type WorkerMethod = Exclude<keyof LibvirtConnection, 'uri'>;
+export type WorkerMethod = Exclude<keyof LibvirtConnection, 'uri' | 'closed'>;
 
 export interface WorkerInit {
   readonly uri: string;

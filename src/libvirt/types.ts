@@ -108,6 +108,8 @@ export interface JobStats {
  */
 export interface LibvirtConnection {
   readonly uri: string;
+  /** True once closed or dropped (a call timed out, the worker died, the caller aborted). */
+  readonly closed: boolean;
   nodeInfo(): Promise<NodeInfo>;
   /** Whole-machine memory statistics, or null when the driver does not support them (test:///). */
   nodeMemoryStats(): Promise<NodeMemoryStats | null>;

@@ -90,7 +90,7 @@ function intField(t: Record<string, string>, key: string): number {
 
 /** A LibvirtConnection over `virsh` subprocesses (LC_ALL=C, quiet). */
 export class VirshConnection implements LibvirtConnection {
-  private closed = false;
+  closed = false;
 
   private constructor(
     readonly uri: string,

@@ -184,6 +184,7 @@ describe('libvirt e2e: two hosts in network namespaces', () => {
         },
       },
     );
+    await migrator.close();
     expect(outcome.ok).toBe(false);
     expect(outcome.error).toMatch(/timed out after 4000 ms; aborted; dirty1 now running on a, absent on b/);
     expect(outcome.durationMs).toBeGreaterThanOrEqual(4000);
@@ -216,6 +217,7 @@ describe('libvirt e2e: two hosts in network namespaces', () => {
     const back = await maxTimerLagMs(() =>
       migrator.migrate({ vm: 'idle1', from: 'b', to: 'a', memMiB: 64, estSeconds: 3 }, { timeoutMs: 90_000 }),
     );
+    await migrator.close();
     expect(back.result).toMatchObject({ vm: 'idle1', ok: true });
     console.log(
       `libvirt e2e: A->B ${there.result.durationMs} ms (max timer lag ${there.lagMs.toFixed(1)} ms), ` +
@@ -287,6 +289,7 @@ describe('libvirt e2e: two hosts in network namespaces', () => {
       { vm: 'idle2', from: 'b', to: 'a', memMiB: 96, estSeconds: 3 },
       { timeoutMs: 90_000 },
     );
+    await migrator.close();
     expect(outcome).toMatchObject({ vm: 'idle2', ok: true });
     expect(await stateOf(a.uri, 'idle2')).toBe('running');
     expect(await stateOf(b.uri, 'idle2')).toBeNull();

@@ -7,6 +7,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { koffiConnector, type Connector } from '../../libvirt/connection.js';
+import { ConnectionPool } from '../../libvirt/pool.js';
 import { LibvirtError, redactUri } from '../../libvirt/errors.js';
 import { MIGRATE, type LibvirtConnection, type MigrateParams } from '../../libvirt/types.js';
 import type { Migration } from '../../planner/plan.js';
@@ -38,7 +39,10 @@ export interface LibvirtMigratorOptions {
   readonly pollIntervalMs?: number;
   /** Time limit of each control call (lookups, job stats, abort), ms. Default 30 000. */
   readonly callTimeoutMs?: number;
+  /** How connections are opened (default: the koffi binding); ignored when `pool` is given. */
   readonly connect?: Connector;
+  /** Connections reused across migrations; default: a pool of this migrator's own (see close()). */
+  readonly pool?: ConnectionPool;
   readonly now?: () => number;
 }
 
@@ -48,12 +52,21 @@ type Settled = { ok: true } | { ok: false; error: unknown };
 
 /** Live migrations through libvirt's C API (koffi binding by default). */
 export class LibvirtMigrator implements Migrator {
-  private readonly connect: Connector;
+  private readonly pool: ConnectionPool;
+  private readonly ownPool: boolean;
   private readonly now: () => number;
 
   constructor(private readonly opts: LibvirtMigratorOptions) {
-    this.connect = opts.connect ?? koffiConnector;
+    const t = opts.callTimeoutMs ?? 30_000;
+    this.ownPool = opts.pool === undefined;
+    this.pool =
+      opts.pool ?? new ConnectionPool(opts.connect ?? koffiConnector, { openTimeoutMs: t, callTimeoutMs: t });
     this.now = opts.now ?? Date.now;
+  }
+
+  /** Closes the idle connections of the migrator's own pool (a pool passed in is the caller's to close). */
+  async close(): Promise<void> {
+    if (this.ownPool) await this.pool.close();
   }
 
   async migrate(
@@ -71,11 +84,10 @@ export class LibvirtMigrator implements Migrator {
     const to = this.host(m.to);
     if (from === undefined || to === undefined)
       return fail(`no libvirt URI for host ${from ? m.to : m.from}`);
-    const t = this.callTimeoutMs();
-    // Opened together (one worker start-up latency): a monitor and a mover on the source (the mover's
+    // Acquired together (at most one start-up latency): a monitor and a mover on the source (the mover's
     // thread blocks in the migration), and the destination, which must be visible before anything moves.
     const results = await Promise.allSettled(
-      [from.uri, from.uri, to.uri].map((uri) => this.connect(uri, { openTimeoutMs: t, callTimeoutMs: t })),
+      [from.uri, from.uri, to.uri].map((uri) => this.pool.acquire(uri)),
     );
     const opened = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
     try {
@@ -91,16 +103,12 @@ export class LibvirtMigrator implements Migrator {
     } catch (e) {
       return fail(describe(e));
     } finally {
-      await Promise.all(opened.map((c) => c.close().catch(() => undefined)));
+      for (const c of opened) this.pool.release(c);
     }
   }
 
   private host(id: string): LibvirtMigrationHost | undefined {
     return this.opts.hosts.find((h) => h.id === id);
-  }
-
-  private callTimeoutMs(): number {
-    return this.opts.callTimeoutMs ?? 30_000;
   }
 
   private flags(): number {
