@@ -209,10 +209,15 @@ describe('node_exporter textfile collector reads the file', () => {
     });
   }
 
-  async function scrape(url: string, until: (body: string) => boolean, timeoutMs = 30_000): Promise<string> {
+  async function scrape(
+    url: string,
+    until: (body: string) => boolean,
+    gone: () => boolean,
+    timeoutMs = 30_000,
+  ): Promise<string | undefined> {
     const deadline = Date.now() + timeoutMs;
     let last = '';
-    while (Date.now() < deadline) {
+    while (Date.now() < deadline && !gone()) {
       try {
         const res = await fetch(url);
         last = await res.text();
@@ -222,27 +227,42 @@ describe('node_exporter textfile collector reads the file', () => {
       }
       await new Promise((r) => setTimeout(r, 100));
     }
+    if (gone()) return undefined;
     throw new Error(
       `node_exporter did not serve the expected metrics in time; last body:\n${last.slice(0, 2000)}`,
     );
+  }
+
+  /** Starts node_exporter on a free loopback port; a start that loses the port race is retried on another. */
+  async function startAndScrape(textfileDir: string): Promise<string> {
+    for (let attempt = 1; ; attempt++) {
+      const port = await freePort();
+      const proc = spawn(
+        NODE_EXPORTER,
+        [
+          '--collector.disable-defaults',
+          '--collector.textfile',
+          `--collector.textfile.directory=${textfileDir}`,
+          `--web.listen-address=127.0.0.1:${port}`,
+        ],
+        { stdio: 'ignore' },
+      );
+      child = proc;
+      const body = await scrape(
+        `http://127.0.0.1:${port}/metrics`,
+        (b) => b.includes('virt_squeeze_'),
+        () => proc.exitCode !== null,
+      );
+      if (body !== undefined) return body;
+      if (attempt >= 3) throw new Error('node_exporter exited at start three times');
+    }
   }
 
   it('serves our series with no textfile scrape error', async () => {
     dir = mkdtempSync(path.join(tmpdir(), 'vs-textfile-'));
     const file = path.join(dir, 'virt-squeeze.prom');
     await writeMetricsFile(file, dryRun);
-    const port = await freePort();
-    child = spawn(
-      NODE_EXPORTER,
-      [
-        '--collector.disable-defaults',
-        '--collector.textfile',
-        `--collector.textfile.directory=${dir}`,
-        `--web.listen-address=127.0.0.1:${port}`,
-      ],
-      { stdio: 'ignore' },
-    );
-    const body = await scrape(`http://127.0.0.1:${port}/metrics`, (b) => b.includes('virt_squeeze_'));
+    const body = await startAndScrape(dir);
     expect(body).toMatch(/^node_textfile_scrape_error 0$/m);
     expect(body).toMatch(/^virt_squeeze_last_run_success 1$/m);
     expect(body).toMatch(/^virt_squeeze_hosts\{state="on"\} 6$/m);
