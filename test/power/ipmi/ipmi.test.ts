@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BackendError } from '../../../src/errors.js';
 import { IpmiDriver, ipmiSchema, parseDcmiWatts, type IpmiConfig } from '../../../src/power/ipmi/index.js';
-import { freeUdpPort, startBmc, type SimBmc } from '../fixtures/ipmi-sim.js';
+import { freeUdpPort, ipmiSection, startBmc, type SimBmc } from '../fixtures/ipmi-sim.js';
 import { childCommandLines, memoryLogger } from '../helpers.js';
 
 const PASSWORD = 'bmc-S3cret-pw';
@@ -10,15 +10,7 @@ let bmc: SimBmc;
 let stubborn: SimBmc;
 
 function config(b: SimBmc, extra: Partial<Record<string, unknown>> = {}): IpmiConfig {
-  return ipmiSchema.parse({
-    address: b.address,
-    port: b.port,
-    username: b.username,
-    password_file: b.passwordFile,
-    timeout: '2s',
-    retries: 1,
-    ...extra,
-  });
+  return ipmiSchema.parse({ ...ipmiSection(b), ...extra });
 }
 
 beforeAll(async () => {

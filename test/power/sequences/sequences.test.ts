@@ -14,7 +14,7 @@ import {
 } from '../../../src/power/sequences.js';
 import type { HostPower } from '../../../src/power/types.js';
 import { openStateStore, type SqliteStateStore } from '../../../src/state/index.js';
-import { startBmc, type SimBmc } from '../fixtures/ipmi-sim.js';
+import { ipmiSection, startBmc, type SimBmc } from '../fixtures/ipmi-sim.js';
 import { startSshd, type SshdFixture } from '../fixtures/sshd.js';
 import { memoryLogger } from '../helpers.js';
 import { testProbe } from './probe.js';
@@ -25,16 +25,7 @@ let store: SqliteStateStore;
 const bmcs: Record<string, SimBmc> = {};
 const sshds: SshdFixture[] = [];
 
-function ipmi(b: SimBmc) {
-  return {
-    address: b.address,
-    port: b.port,
-    username: b.username,
-    password_file: b.passwordFile,
-    timeout: '2s',
-    retries: 1,
-  };
-}
+const ipmi = ipmiSection;
 function ssh(s: SshdFixture) {
   return {
     address: s.address,
