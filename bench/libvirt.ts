@@ -144,25 +144,21 @@ async function migrationRounds(
   const vsq: number[] = [];
   const virsh: number[] = [];
   try {
-    await roundsLoop();
+    for (let i = 0; i < rounds; i++) {
+      // Alternate which tool goes first, so warm-up and drift hit both equally.
+      if (i % 2 === 0) {
+        virsh.push(await virshTrip());
+        vsq.push(await vsqTrip());
+      } else {
+        vsq.push(await vsqTrip());
+        virsh.push(await virshTrip());
+      }
+      process.stderr.write(
+        `bench: libvirt round ${i + 1}: virsh ${Math.round(virsh.at(-1)!)} ms, virt-squeeze ${Math.round(vsq.at(-1)!)} ms\n`,
+      );
+    }
   } finally {
     await migrator.close();
-  }
-  return { vsq, virsh, lag: maxLag };
-
-  async function roundsLoop(): Promise<void> {
-  for (let i = 0; i < rounds; i++) {
-    // Alternate which tool goes first, so warm-up and drift hit both equally.
-    if (i % 2 === 0) {
-      virsh.push(await virshTrip());
-      vsq.push(await vsqTrip());
-    } else {
-      vsq.push(await vsqTrip());
-      virsh.push(await virshTrip());
-    }
-    process.stderr.write(
-      `bench: libvirt round ${i + 1}: virsh ${Math.round(virsh.at(-1)!)} ms, virt-squeeze ${Math.round(vsq.at(-1)!)} ms\n`,
-    );
   }
   return { vsq, virsh, lag: maxLag };
 }

@@ -254,6 +254,7 @@ describe('libvirt e2e: two hosts in network namespaces', () => {
       { vm: 'idle1', from: 'a', to: 'nowhere', memMiB: 64, estSeconds: 1 },
       { timeoutMs: 60_000 },
     );
+    await migrator.close();
     expect(outcome.ok).toBe(false);
     expect(outcome.error).toMatch(
       /virDomainMigrateToURI3 .*10\.77\.0\.99.*; idle1 now running on a, absent on nowhere/,
