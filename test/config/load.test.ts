@@ -104,7 +104,7 @@ describe('loadConfig', () => {
       `${file}:2: migration.bandwidth: expected a bandwidth such as 1000MiB/s, 1GiB/s, 10Gbit/s or a plain number of MiB/s, got "fast"`,
       `${file}:4: thresholds.minimal: expected a number, got "lots"`,
       `${file}:7: standard_instance.memory: ambiguous unit "GB" in "4GB": write 4GiB (binary, 1024-based)`,
-      `${file}:8: colour: unknown key (allowed: mode, cluster_file, standard_instance, thresholds, overcommit, safety, migration, anti_affinity, usage, hosts)`,
+      `${file}:8: colour: unknown key (allowed: mode, cluster_file, standard_instance, thresholds, overcommit, safety, migration, anti_affinity, usage, state, power, hosts, schedule, report, logging)`,
     ]);
   });
 

@@ -12,7 +12,18 @@ describe('config schema defaults', () => {
       overcommit: {},
       safety: {},
       migration: { max_parallel: 4, max_per_host: 2, bandwidth: 1000, max_downtime: 300 },
+      state: { path: '/var/lib/virt-squeeze/state.db' },
+      power: {
+        stagger: 30_000,
+        poll_interval: 5_000,
+        off_timeout: 300_000,
+        wake_timeout: 600_000,
+        drills: { enabled: false, quiet_hours: '02:00-05:00', min_interval: 604_800_000 },
+      },
       hosts: [],
+      schedule: '*/15 * * * *',
+      report: { send: 'on_action' },
+      logging: { level: 'info', format: 'auto' },
     });
   });
 
