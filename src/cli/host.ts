@@ -79,15 +79,41 @@ function sequenceContext(
   };
 }
 
+/** Why powering the host off would leave fewer than `min_online_hosts` on (DESIGN.md 5.1), or undefined. */
+function minOnlineProblem(
+  env: PowerEnv,
+  hostId: string,
+  standbyTagged: ReadonlySet<string>,
+): string | undefined {
+  const online = env.run.cluster.hosts.filter((h) => h.state === 'on' && !standbyTagged.has(h.id));
+  if (!online.some((h) => h.id === hostId)) return undefined;
+  const min = env.run.policy.safety.minOnlineHosts;
+  return online.length - 1 < min
+    ? `would leave ${online.length - 1} host(s) online, fewer than min_online_hosts ${min}`
+    : undefined;
+}
+
+function standbyTags(store: { tags(): Array<{ host: string; tag: string }> } | undefined): Set<string> {
+  return new Set((store?.tags() ?? []).filter((t) => t.tag === TAG.standby).map((t) => t.host));
+}
+
 async function standby(io: Io, hostId: string, flags: HostFlags): Promise<void> {
   const env = await loadPowerEnv(flags);
   requireHost(env, hostId);
   const why = flags.why ?? 'admin: host standby';
   const { probe, source } = probeFor(env, hostId);
-  if (flags.dryRun) return io.out(await describeStandby(env, hostId, probe, source));
-  const out = await withLockedStore(env, (store, runId) =>
-    powerOffHost(sequenceContext(env, store, runId, probe), hostId, why),
-  );
+  if (flags.dryRun) {
+    const store = openStoreIfPresent(env.statePath);
+    const problem = minOnlineProblem(env, hostId, standbyTags(store));
+    store?.close();
+    if (problem) return io.out(`dry run: would refuse: ${problem}. Nothing changed.\n`);
+    return io.out(await describeStandby(env, hostId, probe, source));
+  }
+  const out = await withLockedStore(env, (store, runId) => {
+    const problem = minOnlineProblem(env, hostId, standbyTags(store));
+    if (problem) throw new ActionsFailedError(`host ${hostId}: power-off refused: ${problem}`);
+    return powerOffHost(sequenceContext(env, store, runId, probe), hostId, why);
+  });
   if (!out.ok) throw new ActionsFailedError(`host ${hostId}: power-off ${out.kind}: ${out.reason}`);
   io.out(`${hostId}: powered off by ${out.method}, confirmed off, tagged standby\n`);
 }

@@ -447,3 +447,28 @@ export async function recoverInterrupted(ctx: SequenceContext): Promise<Recovere
   }
   return done;
 }
+
+/** When the last drill (of any of `hosts`) ended, ms; undefined when none ever ran. */
+export function lastDrillMs(store: StateStore, hosts: readonly string[]): number | undefined {
+  let last: number | undefined;
+  for (const h of hosts) {
+    const e = store.powerHistory(h, 200).find((x) => x.kind === 'drill-ok' || x.kind === 'drill-failed');
+    if (e && (last === undefined || e.atMs > last)) last = e.atMs;
+  }
+  return last;
+}
+
+/**
+ * The run's drill hook: runs {@link wakeDrill} when {@link drillDue} says so for `now` (local quiet
+ * hours) and the store's last drill; undefined when no drill was due or no host qualified.
+ */
+export async function drillIfDue(
+  ctx: SequenceContext,
+  policy: DrillPolicy,
+  standbyHosts: readonly string[],
+  now: Date,
+): Promise<DrillOutcome | undefined> {
+  const minute = now.getHours() * 60 + now.getMinutes();
+  if (!drillDue(policy, now.getTime(), minute, lastDrillMs(ctx.store, standbyHosts))) return undefined;
+  return wakeDrill(ctx, standbyHosts);
+}

@@ -154,6 +154,22 @@ describe('virt-squeeze host', () => {
     );
   });
 
+  it('refuses to go below min_online_hosts', async () => {
+    const strict = join(dir, 'strict.yaml');
+    writeFileSync(
+      strict,
+      `cluster_file: ${demo}\nstate: { path: ${statePath} }\nsafety: { min_online_hosts: 12 }\n`,
+    );
+    const r = await cli('host', 'standby', 'kvm01', '--config', strict);
+    expect(r.code).toBe(3);
+    expect(r.err).toContain(
+      'host kvm01: power-off refused: would leave 11 host(s) online, fewer than min_online_hosts 12',
+    );
+    expect((await cli('host', 'standby', 'kvm01', '--dry-run', '--config', strict)).out).toContain(
+      'would refuse',
+    );
+  });
+
   it('rejects an unknown host (exit 2)', async () => {
     const r = await cli('host', 'tag', 'kvm99', 'x', '--config', configPath);
     expect(r.code).toBe(2);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createHostPower, hostPowerSchema } from '../../../src/power/registry.js';
 import {
+  drillIfDue,
   pickDrillHost,
   powerOffHost,
   recoverInterrupted,
@@ -306,6 +307,15 @@ describe('wake drill', () => {
         .slice(0, 3),
     ).toEqual(['drill-ok', 'off', 'on']);
     expect(pickDrillHost(store, ['a', 'b'])).toBe('a'); // b is now the most recently off
+    // The run's hook (quiet hours = the whole day here): not again within min_interval, then due.
+    const policy = { enabled: true, startMin: 0, endMin: 24 * 60, minIntervalMs: 3_600_000 };
+    const soon = new Date(Date.now() + 60_000);
+    const callsBefore = bmcs.a!.calls().length;
+    expect(await drillIfDue(ctx, policy, ['a', 'b'], soon)).toBeUndefined();
+    expect(bmcs.a!.calls().slice(callsBefore)).toEqual([]);
+    const later = new Date(Date.now() + 2 * 3_600_000);
+    const next = await drillIfDue(ctx, policy, ['a', 'b'], later);
+    expect(next).toEqual(expect.objectContaining({ host: 'a', back: expect.objectContaining({ ok: true }) }));
   });
 });
 
