@@ -6,7 +6,7 @@
  *   two hosts, alternating the order each round (target: under 10 %);
  * - the main event loop's largest timer lag during virt-squeeze migrations.
  *
- * Called by bench/run.ts (`libvirtSection`); runnable alone: `npx tsx bench/libvirt.ts [--rounds 3]`.
+ * Called by bench/run.ts (`libvirtSection`); runnable alone: `npx tsx bench/libvirt.ts [--rounds 5]`.
  */
 import { execFile } from 'node:child_process';
 import path from 'node:path';
@@ -167,7 +167,7 @@ async function migrationRounds(
 export async function libvirtSection(o: { rounds?: number } = {}): Promise<LibvirtBenchResult> {
   if (process.getuid?.() !== 0)
     throw new Error('the libvirt benchmark needs root (network namespaces, libvirtd)');
-  const rounds = o.rounds ?? 3;
+  const rounds = o.rounds ?? 5;
   const env = await upTwoHosts();
   try {
     const onA = ['mig', 'a1', 'a2', 'a3', 'a4', 'a5'];
@@ -217,6 +217,6 @@ function print(r: LibvirtBenchResult): void {
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '3' } } });
+  const { values } = parseArgs({ options: { rounds: { type: 'string', default: '5' } } });
   await libvirtSection({ rounds: Number(values.rounds) });
 }
