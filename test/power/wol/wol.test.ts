@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BackendError } from '../../../src/errors.js';
 import { WolDriver, magicPacket, wolSchema } from '../../../src/power/wol/index.js';
@@ -59,5 +62,36 @@ describe('Wake-on-LAN driver', () => {
     const err = await new WolDriver('h7', { ...cfg, port: 0 }).powerOn().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BackendError);
     expect((err as Error).message).toMatch(/^host h7: wol to 0\.0\.0\.0:0/);
+  });
+
+  it('broadcasts on a real subnet: veth in a private network namespace, port 9, 10.250.0.255', async () => {
+    // unshare -n: an anonymous namespace that vanishes with the process (nothing to clean up, nothing leaves it).
+    const setup = [
+      'ip link set lo up',
+      'ip link add wol0 type veth peer name wol1',
+      'ip link set wol1 up',
+      'ip addr add 10.250.0.1/24 dev wol0',
+      'ip link set wol0 up',
+    ].join(' && ');
+    const child = join(import.meta.dirname, 'netns-child.ts');
+    const { stdout } = await promisify(execFile)(
+      'unshare',
+      [
+        '-n',
+        'sh',
+        '-c',
+        `${setup} && exec "$0" --import tsx "$1" 52:54:00:12:34:56 10.250.0.255`,
+        process.execPath,
+        child,
+      ],
+      { timeout: 60_000 },
+    );
+    const got = JSON.parse(stdout) as Array<{ len: number; hex: string; from: string }>;
+    expect(got).toHaveLength(2);
+    for (const p of got) {
+      expect(p.len).toBe(102);
+      expect(p.hex).toBe(magicPacket('52:54:00:12:34:56').toString('hex'));
+      expect(p.from).toBe('10.250.0.1');
+    }
   });
 });
