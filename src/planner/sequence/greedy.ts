@@ -30,27 +30,118 @@ export interface GreedyContext {
  * room on each other, no way out) is broken by parking the cheapest VM set of one cycle host on a
  * temporary host. Leaves the wave open in `slots`; the caller closes it.
  */
-export function greedyWave(ctx: GreedyContext, pending: readonly number[], slots: WaveSlots): GreedyWave {
+export function greedyWave(
+  ctx: GreedyContext,
+  pending: readonly number[],
+  slots: WaveSlots,
+  waits: WaitTracker,
+): GreedyWave {
   const { m, st, tgt } = ctx;
   const nH = m.hosts.length;
   const progress = new Uint8Array(nH);
   const blocked: number[] = [];
-  for (const v of pending) {
+  waits.forEachInOrder(pending, (v) => {
+    if (slots.moves.length >= m.maxParallel) return false; // full: no bounce fits either
     const from = st.cur[v]!;
     const to = tgt[v]!;
-    if (!slots.hasRoom(from, to)) {
-      progress[from] = 1; // waits for a slot, not for room: moves in a later wave
-      continue;
-    }
-    if (st.fits(v, to)) {
+    if (!slots.hasRoom(from, to))
+      progress[from] = 1; // waits for a slot, not for room: a later wave
+    else if (st.fits(v, to)) {
       slots.add(v, to);
       progress[from] = 1;
     } else blocked.push(v);
-  }
+    return true;
+  });
   if (blocked.length === 0 || slots.moves.length >= m.maxParallel) return { moves: slots.moves, stuck: [] };
   const cycles = closedCycles(ctx, blocked, progress);
   const stuck = cycles.filter((cycle) => !breakCycle(ctx, cycle, blocked, slots));
   return { moves: slots.moves, stuck };
+}
+
+/** Merges two lists sorted by `cmp`. */
+function mergeSorted(
+  a: readonly number[],
+  b: readonly number[],
+  cmp: (x: number, y: number) => number,
+): number[] {
+  if (b.length === 0) return a as number[];
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(cmp(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
+/** Weight of the migration a move unblocks, added to the move's own time when ranking it. */
+const UNBLOCK_WEIGHT = 0.5;
+
+/**
+ * Which pending moves cannot start from the current state (no room or anti-affinity at the target),
+ * and per host the longest such migration waiting for room there. Updated after each wave for the
+ * hosts the wave touched only, so ranking costs nothing like a full scan per wave.
+ */
+export class WaitTracker {
+  /** Per host: longest migration (seconds) that waits for room on it; 0 when none waits. */
+  readonly waitSeconds: Float64Array;
+  /** Pending moves off hosts others wait on, best rank first. */
+  private ranked: number[] = [];
+  private readonly intoHost: number[][];
+
+  constructor(
+    private readonly ctx: GreedyContext,
+    private readonly listed: Uint8Array,
+  ) {
+    const { m, tgt } = ctx;
+    this.waitSeconds = new Float64Array(m.hosts.length);
+    this.intoHost = Array.from({ length: m.hosts.length }, () => []);
+    for (let v = 0; v < m.vms.length; v++) if (m.movable[v] && tgt[v]! >= 0) this.intoHost[tgt[v]!]!.push(v);
+    this.refresh(this.intoHost.keys());
+  }
+
+  /** Re-checks the moves into `hosts` against the current state; re-ranks the moves off them. */
+  refresh(hosts: Iterable<number>): void {
+    const { st, tgt, m } = this.ctx;
+    const touched = new Uint8Array(m.hosts.length);
+    const fresh: number[] = [];
+    for (const h of hosts) {
+      touched[h] = 1;
+      let longest = 0;
+      for (const v of this.intoHost[h]!)
+        if (this.listed[v] && st.cur[v] !== h && !st.fits(v, tgt[v]!)) longest = Math.max(longest, m.est[v]!);
+      this.waitSeconds[h] = longest;
+      if (longest > 0) for (const v of st.residents[h]!) if (this.listed[v]) fresh.push(v);
+    }
+    const byRank = (x: number, y: number) => this.key(y) - this.key(x) || x - y;
+    const kept = this.ranked.filter((v) => this.listed[v] && !touched[st.cur[v]!]);
+    this.ranked = mergeSorted(kept, fresh.sort(byRank), byRank);
+  }
+
+  /** Rank of a move: its own time plus part of the longest migration waiting on its host. */
+  key(v: number): number {
+    return this.ctx.m.est[v]! + UNBLOCK_WEIGHT * this.waitSeconds[this.ctx.st.cur[v]!]!;
+  }
+
+  /** True when moves wait for room on the host `v` is on (moving `v` unblocks them). */
+  unblocks(v: number): boolean {
+    return this.waitSeconds[this.ctx.st.cur[v]!]! > 0;
+  }
+
+  /**
+   * Wave order, lazily: unblockers (ranked by {@link key}: the chain a move starts) merged into
+   * pending, which is already longest first. Stops as soon as `visit` returns false.
+   */
+  forEachInOrder(pending: readonly number[], visit: (v: number) => boolean): void {
+    const ub = this.ranked;
+    let i = 0;
+    for (const v of pending) {
+      if (ub.length > 0 && this.unblocks(v)) continue;
+      while (i < ub.length && this.key(ub[i]!) > this.ctx.m.est[v]!) if (!visit(ub[i++]!)) return;
+      if (!visit(v)) return;
+    }
+    while (i < ub.length) if (!visit(ub[i++]!)) return;
+  }
 }
 
 /**

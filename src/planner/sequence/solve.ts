@@ -1,5 +1,5 @@
 import { R, type SeqModel, SeqState, memOf } from './model.js';
-import { type GreedyContext, greedyWave } from './greedy.js';
+import { type GreedyContext, WaitTracker, greedyWave } from './greedy.js';
 import { WaveSlots, packSequence } from './pack.js';
 import { type Budget, type Move, searchPath } from './search.js';
 
@@ -112,14 +112,23 @@ function priorityOrder(m: SeqModel, tgt: Int32Array): number[] {
 
 export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): SolveOutcome {
   const st = new SeqState(m, m.a);
-  const ctx: GreedyContext = { m, st, tgt, usedB: targetLoad(m, tgt), bounces: new Uint8Array(m.vms.length) };
+  const ctx: GreedyContext = {
+    m,
+    st,
+    tgt,
+    usedB: targetLoad(m, tgt),
+    bounces: new Uint8Array(m.vms.length),
+  };
   let pending = priorityOrder(m, tgt);
+  const listed = new Uint8Array(m.vms.length);
+  for (const v of pending) listed[v] = 1;
+  const waits = new WaitTracker(ctx, listed);
   const waves: Move[][] = [];
   const slots = new WaveSlots(st);
   const maxWaves = 4 * m.vms.length + 16;
   while (pending.length > 0) {
     if (waves.length > maxWaves) return { status: 'unknown', stuck: [], at: st.cur.slice(), states: 0 };
-    const wave = greedyWave(ctx, pending, slots);
+    const wave = greedyWave(ctx, pending, slots, waits);
     let added: Move[][];
     if (slots.moves.length > 0) added = [slots.close()];
     else {
@@ -129,22 +138,37 @@ export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): Solve
       added = rescue.waves;
     }
     waves.push(...added);
-    pending = nextPending(m, st, tgt, pending, added.flat());
+    const moved = added.flat();
+    pending = nextPending(m, st, tgt, pending, moved, listed);
+    waits.refresh(new Set(moved.flatMap((mv) => [mv.from, mv.to])));
   }
   return { status: 'ok', waves };
 }
 
-/** Still-pending VMs, plus VMs the last wave parked away from their target, in priority order. */
+/**
+ * Pending VMs after some waves: those that reached their target drop out, VMs the waves parked away
+ * from their target join (in priority order). `listed` flags the members, kept in step.
+ */
 function nextPending(
   m: SeqModel,
   st: SeqState,
   tgt: Int32Array,
   pending: number[],
-  last: readonly Move[],
+  moved: readonly Move[],
+  listed: Uint8Array,
 ): number[] {
-  const next = pending.filter((v) => st.cur[v] !== tgt[v]);
-  const listed = new Set(next);
-  const parked = last.filter((mv) => st.cur[mv.v] !== tgt[mv.v] && !listed.has(mv.v)).map((mv) => mv.v);
+  let arrived = false;
+  const parked: number[] = [];
+  for (const { v } of moved) {
+    if (st.cur[v] === tgt[v]) {
+      arrived ||= listed[v] === 1;
+      listed[v] = 0;
+    } else if (!listed[v]) {
+      listed[v] = 1;
+      parked.push(v);
+    }
+  }
+  const next = arrived ? pending.filter((v) => listed[v] === 1) : pending;
   if (parked.length === 0) return next;
   return [...next, ...parked].sort((x, y) => m.est[y]! - m.est[x]! || memOf(m, y) - memOf(m, x) || x - y);
 }

@@ -47,6 +47,11 @@ export function staticProblems(m: SeqModel, targetIds: ReadonlyMap<string, strin
       note(`VM ${vm.id} may not run on host ${to.id} (static placement rule)`, [to.id], [vm.id]);
   }
   targetOvercommit(m, receiving, note);
+  const stayingOn = new Map<number, string[]>();
+  for (let v = 0; v < m.vms.length; v++) {
+    const h = m.b[v]!;
+    if (h >= 0 && m.emptied[h]) stayingOn.set(h, [...(stayingOn.get(h) ?? []), m.vms[v]!.id]);
+  }
   for (let h = 0; h < m.hosts.length; h++) {
     if (!m.emptied[h]) continue;
     const host = m.hosts[h]!;
@@ -56,7 +61,7 @@ export function staticProblems(m: SeqModel, targetIds: ReadonlyMap<string, strin
         [host.id],
         [],
       );
-    const staying = m.vms.filter((_, v) => m.b[v] === h).map((vm) => vm.id);
+    const staying = stayingOn.get(h) ?? [];
     if (staying.length > 0)
       note(
         `host ${m.hosts[h]!.id} is to be switched off but the target keeps ${staying.join(', ')} on it`,
@@ -78,14 +83,16 @@ type Note = (line: string, hosts: string[], vms: string[]) => void;
 
 function targetOvercommit(m: SeqModel, receiving: ReadonlySet<number>, note: Note): void {
   const used = new Float64Array(m.hosts.length * R);
-  const members = new Map<string, string[]>();
+  const members = new Map<number, number[]>();
   for (let v = 0; v < m.vms.length; v++) {
     const h = m.b[v]!;
     if (h < 0 || !receiving.has(h)) continue;
     for (let r = 0; r < R; r++) used[h * R + r]! += m.dem[v * R + r]!;
     if (m.group[v]! >= 0) {
-      const key = `${m.hosts[h]!.id}\u0000${m.vms[v]!.group}`;
-      members.set(key, [...(members.get(key) ?? []), m.vms[v]!.id]);
+      const key = h * m.groupCount + m.group[v]!;
+      const list = members.get(key);
+      if (list) list.push(v);
+      else members.set(key, [v]);
     }
   }
   for (const h of [...receiving].sort((x, y) => x - y)) {
@@ -103,12 +110,13 @@ function targetOvercommit(m: SeqModel, receiving: ReadonlySet<number>, note: Not
       }
     }
   }
-  for (const [key, vms] of members) {
-    if (vms.length < 2) continue;
-    const [hostId, group] = key.split('\u0000');
+  for (const [key, list] of members) {
+    if (list.length < 2) continue;
+    const hostId = m.hosts[Math.floor(key / m.groupCount)]!.id;
+    const vms = list.map((v) => m.vms[v]!.id);
     note(
-      `the target puts ${vms.join(', ')} of anti-affinity group ${group} together on host ${hostId}`,
-      [hostId!],
+      `the target puts ${vms.join(', ')} of anti-affinity group ${m.vms[list[0]!]!.group} together on host ${hostId}`,
+      [hostId],
       vms,
     );
   }
