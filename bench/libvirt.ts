@@ -16,7 +16,14 @@ import { KoffiConnection } from '../src/libvirt/connection.js';
 import { virshConnector } from '../src/libvirt/virsh.js';
 import { LibvirtInventory } from '../src/inventory/libvirt/index.js';
 import { LibvirtMigrator } from '../src/migration/libvirt/index.js';
-import { downTwoHosts, guestXml, upTwoHosts, type TwoHosts } from '../test/e2e/two-hosts.js';
+import {
+  downTwoHosts,
+  guestXml,
+  migrationHosts,
+  upTwoHosts,
+  withTimerLag,
+  type TwoHosts,
+} from '../test/e2e/two-hosts.js';
 import { round, table } from './common.js';
 
 const run = promisify(execFile);
@@ -94,32 +101,13 @@ async function virshMigrate(from: string, toPeer: string, vm: string): Promise<n
   return ms;
 }
 
-/** Largest gap of a 10 ms timer while `fn` runs, ms. */
-async function withLag<T>(fn: () => Promise<T>): Promise<[T, number]> {
-  let last = performance.now();
-  let lag = 0;
-  const t = setInterval(() => {
-    const now = performance.now();
-    lag = Math.max(lag, now - last - 10);
-    last = now;
-  }, 10);
-  try {
-    return [await fn(), lag];
-  } finally {
-    clearInterval(t);
-  }
-}
-
 async function migrationRounds(
   env: TwoHosts,
   rounds: number,
 ): Promise<{ vsq: number[]; virsh: number[]; lag: number }> {
   const { a, b } = env;
   const migrator = new LibvirtMigrator({
-    hosts: [
-      { id: 'a', uri: a.uri, peerUri: a.peerUri },
-      { id: 'b', uri: b.uri, peerUri: b.peerUri },
-    ],
+    hosts: migrationHosts(env),
     bandwidthMiBps: 0,
     maxDowntimeMs: 500,
   });
@@ -130,7 +118,7 @@ async function migrationRounds(
       ['a', 'b'],
       ['b', 'a'],
     ] as const) {
-      const [out, lag] = await withLag(() =>
+      const { result: out, lagMs: lag } = await withTimerLag(() =>
         migrator.migrate({ vm: 'mig', from, to, memMiB: 64, estSeconds: 3 }, { timeoutMs: 120_000 }),
       );
       if (!out.ok) throw new Error(`virt-squeeze migration ${from} -> ${to} failed: ${out.error}`);

@@ -11,7 +11,14 @@ import { LibvirtInventory } from '../../src/inventory/libvirt/index.js';
 import { LibvirtMigrator } from '../../src/migration/libvirt/index.js';
 import type { UsageSample } from '../../src/state/types.js';
 import type { MigrationProgress } from '../../src/migration/types.js';
-import { downTwoHosts, guestXml, upTwoHosts, type TwoHosts } from './two-hosts.js';
+import {
+  downTwoHosts,
+  guestXml,
+  migrationHosts,
+  upTwoHosts,
+  withTimerLag,
+  type TwoHosts,
+} from './two-hosts.js';
 
 /** The usage-sample part of the state store, in memory. */
 class MemoryUsageStore {
@@ -23,25 +30,6 @@ class MemoryUsageStore {
   }
   saveUsageSamples(samples: readonly UsageSample[]): void {
     this.saved.push(...samples);
-  }
-}
-
-/** Largest gap between 10 ms timer ticks while `fn` runs, ms. */
-async function maxTimerLagMs<T>(fn: () => Promise<T>): Promise<{ result: T; lagMs: number; ticks: number }> {
-  let last = performance.now();
-  let lagMs = 0;
-  let ticks = 0;
-  const timer = setInterval(() => {
-    const now = performance.now();
-    lagMs = Math.max(lagMs, now - last - 10);
-    last = now;
-    ticks++;
-  }, 10);
-  try {
-    const result = await fn();
-    return { result, lagMs, ticks };
-  } finally {
-    clearInterval(timer);
   }
 }
 
@@ -162,10 +150,7 @@ describe('libvirt e2e: two hosts in network namespaces', () => {
     const seen: MigrationProgress[] = [];
     let downtimeMs: Promise<number> | undefined;
     const migrator = new LibvirtMigrator({
-      hosts: [
-        { id: 'a', uri: a.uri, peerUri: a.peerUri },
-        { id: 'b', uri: b.uri, peerUri: b.peerUri },
-      ],
+      hosts: migrationHosts(hosts()),
       bandwidthMiBps: 1,
       maxDowntimeMs: 300,
       pollIntervalMs: 250,
@@ -200,21 +185,18 @@ describe('libvirt e2e: two hosts in network namespaces', () => {
   it('a guest migrates A -> B and back while the event loop stays responsive', async () => {
     const { a, b } = hosts();
     const migrator = new LibvirtMigrator({
-      hosts: [
-        { id: 'a', uri: a.uri, peerUri: a.peerUri },
-        { id: 'b', uri: b.uri, peerUri: b.peerUri },
-      ],
+      hosts: migrationHosts(hosts()),
       bandwidthMiBps: 0,
       maxDowntimeMs: 500,
       autoConverge: true,
     });
-    const there = await maxTimerLagMs(() =>
+    const there = await withTimerLag(() =>
       migrator.migrate({ vm: 'idle1', from: 'a', to: 'b', memMiB: 64, estSeconds: 3 }, { timeoutMs: 90_000 }),
     );
     expect(there.result).toMatchObject({ vm: 'idle1', ok: true });
     expect(await stateOf(b.uri, 'idle1')).toBe('running');
     expect(await stateOf(a.uri, 'idle1')).toBeNull();
-    const back = await maxTimerLagMs(() =>
+    const back = await withTimerLag(() =>
       migrator.migrate({ vm: 'idle1', from: 'b', to: 'a', memMiB: 64, estSeconds: 3 }, { timeoutMs: 90_000 }),
     );
     await migrator.close();
@@ -278,10 +260,7 @@ describe('libvirt e2e: two hosts in network namespaces', () => {
     expect(shape(viaVirsh)).toEqual(shape(await new LibvirtInventory(config, opts).read()));
 
     const migrator = new LibvirtMigrator({
-      hosts: [
-        { id: 'a', uri: a.uri, peerUri: a.peerUri },
-        { id: 'b', uri: b.uri, peerUri: b.peerUri },
-      ],
+      hosts: migrationHosts(hosts()),
       bandwidthMiBps: 0,
       maxDowntimeMs: 500,
       connect: virshConnector,

@@ -351,3 +351,28 @@ export function killTwoHostsSync(env: TwoHosts): void {
   }
   fs.rmSync(env.base, { recursive: true, force: true });
 }
+
+/** Both hosts as the migrator sees them: control URI, and the URI the other daemon uses (p2p). */
+export function migrationHosts(env: TwoHosts): Array<{ id: string; uri: string; peerUri: string }> {
+  return [env.a, env.b].map((h) => ({ id: h.id, uri: h.uri, peerUri: h.peerUri }));
+}
+
+/** Runs `fn` while a 10 ms timer ticks: the largest extra delay of a tick (event-loop lag), ms, and the tick count. */
+export async function withTimerLag<T>(
+  fn: () => Promise<T>,
+): Promise<{ result: T; lagMs: number; ticks: number }> {
+  let last = performance.now();
+  let lagMs = 0;
+  let ticks = 0;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    lagMs = Math.max(lagMs, now - last - 10);
+    last = now;
+    ticks++;
+  }, 10);
+  try {
+    return { result: await fn(), lagMs, ticks };
+  } finally {
+    clearInterval(timer);
+  }
+}
