@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { Client, type ConnectConfig } from 'ssh2';
+// ssh2 is CommonJS: its default export is the one shape Node's ESM loader guarantees.
+import ssh2, { type Client, type ConnectConfig } from 'ssh2';
 import type { Logger } from 'pino';
 import { BackendError } from '../../errors.js';
 import type { OffMode, PowerDriver } from '../types.js';
@@ -92,7 +93,7 @@ export class SshDriver implements PowerDriver {
     const keys = this.trustedKeys();
     const privateKey = this.privateKey();
     return new Promise((resolve, reject) => {
-      const client = new Client();
+      const client = new ssh2.Client();
       let hostKeyRefused = false;
       const abort = (): void => {
         client.destroy();
