@@ -4,33 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { CommanderError } from 'commander';
 import { buildProgram } from './cli/program.js';
 import { processIo, type Io } from './cli/io.js';
-import {
-  ActionsFailedError,
-  BackendError,
-  ConfigError,
-  InputError,
-  LockHeldError,
-  StalePlanError,
-  UnreachableError,
-} from './errors.js';
+import { EXIT, exitCodeFor } from './exit-codes.js';
 
-/** Exit codes (DESIGN.md 3): 0 done or nothing to do, 1 unexpected, 2 bad config or input, 3 some actions failed, 4 locked. */
-export const EXIT = { ok: 0, unexpected: 1, badInput: 2, actionsFailed: 3, locked: 4 } as const;
-
-/** The one error-to-exit-code mapping of the program. */
-export function exitCodeFor(err: unknown): number {
-  if (err instanceof CommanderError) return err.exitCode === 0 ? EXIT.ok : EXIT.badInput;
-  if (err instanceof ConfigError || err instanceof InputError) return EXIT.badInput;
-  if (err instanceof LockHeldError) return EXIT.locked;
-  if (
-    err instanceof ActionsFailedError ||
-    err instanceof StalePlanError ||
-    err instanceof UnreachableError ||
-    err instanceof BackendError
-  )
-    return EXIT.actionsFailed;
-  return EXIT.unexpected;
-}
+export { EXIT, exitCodeFor };
 
 /** Runs the CLI with `argv` (without node and script) and returns the exit code; never throws. */
 export async function main(argv: readonly string[], io: Io = processIo): Promise<number> {

@@ -29,12 +29,20 @@ export interface RunContext {
   readonly warnings: readonly string[];
 }
 
+/** Reads live hosts for a configuration (libvirt); absent where only cluster files are allowed. */
+export type LiveReader = (config: LoadedConfig) => Promise<InventoryResult>;
+
 /** Reads the configuration (if any), the cluster and resolves the policy. Throws ConfigError / InputError. */
-export async function loadContext(
+export async function loadContext(req: ContextRequest, readLive?: LiveReader): Promise<RunContext> {
+  return contextFor(await findConfig(req), req, readLive);
+}
+
+/** The cluster and policy for an already loaded configuration (or none). */
+export async function contextFor(
+  config: LoadedConfig | undefined,
   req: ContextRequest,
-  readLive?: (config: LoadedConfig) => Promise<InventoryResult>,
+  readLive?: LiveReader,
 ): Promise<RunContext> {
-  const config = await findConfig(req);
   const inventory = await readInventory(req, config, readLive);
   const patched = config
     ? applyHostOverrides(inventory.cluster, config.config.hosts)
@@ -44,7 +52,8 @@ export async function loadContext(
   return { config, cluster: patched.cluster, policy, warnings };
 }
 
-async function findConfig(req: ContextRequest): Promise<LoadedConfig | undefined> {
+/** The configuration `req` names, else the default file when it exists; none only with a cluster file. */
+export async function findConfig(req: ContextRequest): Promise<LoadedConfig | undefined> {
   if (req.configPath !== undefined) return loadConfig(req.configPath);
   if (existsSync(DEFAULT_CONFIG_PATH)) return loadConfig(DEFAULT_CONFIG_PATH);
   if (req.clusterPath !== undefined) return undefined;
@@ -56,7 +65,7 @@ async function findConfig(req: ContextRequest): Promise<LoadedConfig | undefined
 async function readInventory(
   req: ContextRequest,
   config: LoadedConfig | undefined,
-  readLive: ((config: LoadedConfig) => Promise<InventoryResult>) | undefined,
+  readLive: LiveReader | undefined,
 ): Promise<InventoryResult> {
   if (req.clusterPath !== undefined) return loadClusterFile(req.clusterPath);
   if (config?.config.cluster_file !== undefined)

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { Io } from './io.js';
 import { registerConfig } from './config.js';
 import { registerPlan } from './plan.js';
+import { registerRun } from './run.js';
 import { registerStatus } from './status.js';
 import { registerHost } from './host.js';
 
@@ -9,4 +10,10 @@ import { registerHost } from './host.js';
 export type RegisterCommand = (program: Command, io: Io) => void;
 
 /** Every command of the CLI, in --help order. */
-export const commands: RegisterCommand[] = [registerPlan, registerStatus, registerHost, registerConfig];
+export const commands: RegisterCommand[] = [
+  registerPlan,
+  registerRun,
+  registerStatus,
+  registerHost,
+  registerConfig,
+];

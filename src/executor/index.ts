@@ -18,7 +18,10 @@ export interface PowerActions {
 export interface ExecutorDeps {
   readonly migrator: Migrator;
   readonly power: PowerActions;
-  /** Durable journal: every action's intent before it starts and its outcome after it ends (DESIGN.md 5.4). */
+  /**
+   * Durable journal of the migrations: intent before each starts, outcome after it ends (DESIGN.md 5.4).
+   * Power actions journal themselves (power/sequences.ts), with the host's fresh look inside.
+   */
   readonly journal: (entry: Omit<JournalEntry, 'runId' | 'atMs'>) => void;
   /** Per-migration timeout from its estimate. */
   readonly migrationTimeoutMs: (m: Migration) => number;
@@ -63,7 +66,7 @@ export async function executePlan(plan: Plan, deps: ExecutorDeps): Promise<Execu
 
   for (const host of plan.powerOn) {
     if (signal.aborted) return stop(`power_on ${host}: aborted`);
-    const r = await timed('power_on', host, deps, () => deps.power.wake(host, signal));
+    const r = await timed('power_on', host, () => deps.power.wake(host, signal));
     outcomes.push(r.outcome);
     if (!r.outcome.ok) return stop(`power_on ${host}`, r.quarantined);
   }
@@ -77,7 +80,7 @@ export async function executePlan(plan: Plan, deps: ExecutorDeps): Promise<Execu
 
   for (const host of plan.powerOff) {
     if (signal.aborted) return stop(`power_off ${host}: aborted`);
-    const r = await timed('power_off', host, deps, () => deps.power.powerOff(host, signal));
+    const r = await timed('power_off', host, () => deps.power.powerOff(host, signal));
     outcomes.push(r.outcome);
     if (!r.outcome.ok) return stop(`power_off ${host}`);
   }
@@ -113,10 +116,8 @@ async function migrateOne(m: Migration, deps: ExecutorDeps, signal: AbortSignal)
 async function timed(
   kind: 'power_on' | 'power_off',
   host: string,
-  deps: ExecutorDeps,
   act: () => Promise<PowerActionResult>,
 ): Promise<{ outcome: ActionOutcome; quarantined: boolean }> {
-  deps.journal({ action: kind, target: host, phase: 'intent' });
   const started = Date.now();
   let r: PowerActionResult;
   try {
@@ -124,7 +125,6 @@ async function timed(
   } catch (err) {
     r = { ok: false, error: oneLine(err) };
   }
-  deps.journal({ action: kind, target: host, phase: r.ok ? 'done' : 'failed', detail: r.error });
   const outcome: ActionOutcome = {
     kind,
     target: host,

@@ -79,7 +79,7 @@ function recorder(opts: { failVm?: string; failWake?: string; quarantine?: boole
 }
 
 describe('executePlan', () => {
-  it('wakes first, runs each wave in parallel, then powers off, journaling intent before outcome', async () => {
+  it('wakes first, runs each wave in parallel, then powers off, journaling each migration before and after', async () => {
     const r = recorder();
     const res = await executePlan(
       planOf(['s1'], [[mv('a', 'h1', 'h2'), mv('b', 'h1', 's1')], [mv('c', 'h3', 'h2')]], ['h1', 'h3']),
@@ -97,7 +97,7 @@ describe('executePlan', () => {
       'off h1',
       'off h3',
     ]);
-    expect(r.journal.slice(0, 3)).toEqual(['intent power_on s1', 'done power_on s1', 'intent migrate a']);
+    expect(r.journal.slice(0, 3)).toEqual(['intent migrate a', 'intent migrate b', 'done migrate a']);
     expect(r.journal.filter((j) => j.startsWith('intent')).length).toBe(
       r.journal.filter((j) => !j.startsWith('intent')).length,
     );
