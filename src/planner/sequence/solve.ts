@@ -103,11 +103,23 @@ function targetLoad(m: SeqModel, tgt: Int32Array): Float64Array {
   return usedB;
 }
 
-/** Pending VMs in wave priority order: longest migration first (balances waves), then memory, then id. */
-function priorityOrder(m: SeqModel, tgt: Int32Array): number[] {
+/**
+ * Wave priority: longest migration first (waves of similar lengths); among equals, VMs leaving a
+ * host to be switched off, then hosts with fewer VMs to move (whole hosts finish early, so an
+ * interrupted plan still frees some), then memory, then id.
+ */
+function priority(m: SeqModel, tgt: Int32Array): (x: number, y: number) => number {
+  const leaving = new Int32Array(m.hosts.length);
+  for (let v = 0; v < m.vms.length; v++) if (tgt[v] !== m.a[v] && m.a[v]! >= 0) leaving[m.a[v]!]!++;
+  const rank = (v: number) => (m.a[v]! < 0 ? 0 : (m.emptied[m.a[v]!] ? 0 : 1e9) + leaving[m.a[v]!]!);
+  return (x, y) => m.est[y]! - m.est[x]! || rank(x) - rank(y) || memOf(m, y) - memOf(m, x) || x - y;
+}
+
+/** Pending VMs in wave priority order. */
+function priorityOrder(m: SeqModel, tgt: Int32Array, byPriority: (x: number, y: number) => number): number[] {
   const pending: number[] = [];
   for (let v = 0; v < m.vms.length; v++) if (tgt[v] !== m.a[v]) pending.push(v);
-  return pending.sort((x, y) => m.est[y]! - m.est[x]! || memOf(m, y) - memOf(m, x) || x - y);
+  return pending.sort(byPriority);
 }
 
 export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): SolveOutcome {
@@ -119,7 +131,8 @@ export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): Solve
     usedB: targetLoad(m, tgt),
     bounces: new Uint8Array(m.vms.length),
   };
-  let pending = priorityOrder(m, tgt);
+  const byPriority = priority(m, tgt);
+  let pending = priorityOrder(m, tgt, byPriority);
   const listed = new Uint8Array(m.vms.length);
   for (const v of pending) listed[v] = 1;
   const waits = new WaitTracker(ctx, listed);
@@ -139,7 +152,7 @@ export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): Solve
     }
     waves.push(...added);
     const moved = added.flat();
-    pending = nextPending(m, st, tgt, pending, moved, listed);
+    pending = nextPending(st, tgt, pending, moved, listed, byPriority);
     waits.refresh(new Set(moved.flatMap((mv) => [mv.from, mv.to])));
   }
   return { status: 'ok', waves };
@@ -150,12 +163,12 @@ export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): Solve
  * from their target join (in priority order). `listed` flags the members, kept in step.
  */
 function nextPending(
-  m: SeqModel,
   st: SeqState,
   tgt: Int32Array,
   pending: number[],
   moved: readonly Move[],
   listed: Uint8Array,
+  byPriority: (x: number, y: number) => number,
 ): number[] {
   let arrived = false;
   const parked: number[] = [];
@@ -170,7 +183,7 @@ function nextPending(
   }
   const next = arrived ? pending.filter((v) => listed[v] === 1) : pending;
   if (parked.length === 0) return next;
-  return [...next, ...parked].sort((x, y) => m.est[y]! - m.est[x]! || memOf(m, y) - memOf(m, x) || x - y);
+  return [...next, ...parked].sort(byPriority);
 }
 
 /**

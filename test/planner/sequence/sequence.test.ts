@@ -161,6 +161,22 @@ describe('sequence', () => {
     expect(r.status === 'ok' && r.estMakespanSeconds).toBeCloseTo((8 * GiB) / 1000, 6);
   });
 
+  it('finishes a host to be switched off first among equally long migrations', () => {
+    const vms = [
+      ...['a0', 'a1', 'a2'].map((id) => vm(id, 'a', 1, 2)),
+      ...['b0', 'b1'].map((id) => vm(id, 'b', 1, 2)),
+    ];
+    const c = cluster([host('a', 16, 64), host('b', 16, 64), host('c', 16, 64)], vms);
+    const target = new Map(vms.map((v) => [v.id, 'c']));
+    const r = sequence({
+      cluster: c,
+      policy: policy({ migration: { maxParallel: 2, maxPerHost: 2 } }),
+      target,
+      powerOff: ['b'],
+    });
+    expect(r.status === 'ok' && r.waves[0]!.map((m) => m.vm)).toEqual(['b0', 'b1']);
+  });
+
   it('reports unknown, not unreachable, when the search budget runs out', () => {
     // A deadlock that needs a temporary host, but no search budget to prove or find anything.
     const c = cluster([host('a', 8, 16), host('b', 8, 16)], [vm('v1', 'a', 1, 12), vm('v2', 'b', 1, 12)]);
