@@ -3,8 +3,9 @@ import { Option, type Command } from 'commander';
 import { loadContext, type RunContext } from '../app/context.js';
 import type { HostConfig } from '../config/schema.js';
 import { InputError } from '../errors.js';
-import { LibvirtHostProbe, LibvirtInventory, type LibvirtHostConfig } from '../inventory/libvirt/index.js';
-import type { LoadedConfig } from '../config/load.js';
+import { libvirtProbe as liveProbe, liveReader } from '../app/live.js';
+import { applyStoreTags } from '../app/store-tags.js';
+import type { LibvirtHostProbe } from '../inventory/libvirt/index.js';
 import { Occupancy } from '../model/capacity.js';
 import type { Cluster, Host } from '../model/cluster.js';
 import { clusterMetric, fitPerHost, metricHosts } from '../model/metric.js';
@@ -33,7 +34,10 @@ export interface PowerEnv {
 
 /** Reads the config and the cluster (file, or live libvirt over the hosts' URIs). */
 export async function loadPowerEnv(flags: { config?: string; cluster?: string }): Promise<PowerEnv> {
-  const run = await loadContext({ configPath: flags.config, clusterPath: flags.cluster }, readLive);
+  const run = await loadContext(
+    { configPath: flags.config, clusterPath: flags.cluster },
+    liveReader({ perHostTimeoutMs: CLI_LOOK_TIMEOUT_MS, sampleIntervalMs: 0 }),
+  );
   const hosts = run.config?.config.hosts ?? [];
   const byId = new Map(hosts.map((h) => [h.id, h]));
   const powers = new Map<string, HostPower>();
@@ -49,25 +53,9 @@ export async function loadPowerEnv(flags: { config?: string; cluster?: string })
   };
 }
 
-function libvirtHosts(config: LoadedConfig): LibvirtHostConfig[] {
-  return config.config.hosts.flatMap((h) =>
-    h.uri
-      ? [{ id: h.id, uri: h.uri, idleWatts: h.idle_w, maxWatts: h.max_w, exclude: h.exclude, drain: h.drain }]
-      : [],
-  );
-}
-
-function readLive(config: LoadedConfig) {
-  return new LibvirtInventory(libvirtHosts(config), {
-    concurrency: 8,
-    perHostTimeoutMs: CLI_LOOK_TIMEOUT_MS,
-    sampleIntervalMs: 0,
-  }).read();
-}
-
 /** A libvirt probe over the configured URIs (live clusters). */
 export function libvirtProbe(run: RunContext): LibvirtHostProbe {
-  return new LibvirtHostProbe(run.config ? libvirtHosts(run.config) : [], { timeoutMs: CLI_LOOK_TIMEOUT_MS });
+  return liveProbe(run.config, CLI_LOOK_TIMEOUT_MS);
 }
 
 /** Throws InputError unless the host is in the cluster or the config. */
@@ -108,6 +96,7 @@ export interface ClusterStatus {
   };
   readonly freeStandardTotal: number;
   readonly standbySavings: { readonly watts: number; readonly kWhPerDay: number };
+  readonly warnings: readonly string[];
   readonly lock?: {
     readonly runId: string;
     readonly pid: number;
@@ -127,9 +116,10 @@ async function powerState(p: HostPower | undefined): Promise<HostStatus['power']
 
 /** Gathers `status`: cluster state, BMC power states, tags, free standard instances, savings. */
 export async function clusterStatus(env: PowerEnv): Promise<ClusterStatus> {
-  const { cluster, policy } = env.run;
   const store = openStoreIfPresent(env.statePath);
   try {
+    const { cluster, warnings } = applyStoreTags(env.run.cluster, store?.tags() ?? []);
+    const { policy } = env.run;
     const occ = new Occupancy(cluster, policy);
     const online = metricHosts(cluster.hosts);
     const fits = fitPerHost(occ, online);
@@ -169,6 +159,7 @@ export async function clusterStatus(env: PowerEnv): Promise<ClusterStatus> {
       },
       freeStandardTotal: [...fits.values()].reduce((a, b) => a + b, 0),
       standbySavings: { watts: savings.watts, kWhPerDay: savings.kWhPerDay },
+      warnings: [...env.run.warnings, ...warnings],
       ...(lock ? { lock } : {}),
     };
   } finally {
@@ -216,6 +207,7 @@ export function renderStatus(s: ClusterStatus): string {
     `powered down: saves ~${round(s.standbySavings.watts)} W, ${round(s.standbySavings.kWhPerDay)} kWh/day`,
     `state: ${s.statePath}${s.stateExists ? '' : ' (not created yet)'}; run lock: ${s.lock ? `held by run ${s.lock.runId} (pid ${s.lock.pid} on ${s.lock.hostname})` : 'free'}`,
     ...(errors.length ? ['power read errors:', ...errors] : []),
+    ...s.warnings.map((w) => `warning: ${w}`),
     '',
   ].join('\n');
 }
