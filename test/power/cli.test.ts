@@ -154,6 +154,13 @@ describe('virt-squeeze host', () => {
     );
   });
 
+  it('status merges store tags into the snapshot like a run does, and warns about contradictions', async () => {
+    await cli('host', 'tag', 'kvm03', 'standby', '--config', configPath);
+    const r = await cli('status', '--config', configPath);
+    expect(r.out).toContain('warning: host kvm03 is tagged standby but answers: treated as on');
+    await cli('host', 'untag', 'kvm03', 'standby', '--config', configPath);
+  });
+
   it('refuses to go below min_online_hosts', async () => {
     const strict = join(dir, 'strict.yaml');
     writeFileSync(
