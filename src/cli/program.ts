@@ -5,7 +5,6 @@ import { commands } from './commands.js';
 
 const pkg = createRequire(import.meta.url)('../../package.json') as { version: string };
 
-
 /** Builds the command tree. Errors propagate to main.ts, which alone chooses exit codes. */
 export function buildProgram(io: Io): Command {
   const program = new Command('virt-squeeze')
