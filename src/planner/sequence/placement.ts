@@ -43,7 +43,7 @@ export function planToPlacement(
   searchBudget?: number,
 ): PlacementPlan {
   checkIds(cluster, placement);
-  const powerOn = hostsToWake(cluster, placement);
+  const powerOn = hostsToWake(cluster, placement).slice(0, policy.safety.maxPowerOnPerRun);
   const result = sequence({
     cluster,
     policy,
@@ -73,7 +73,10 @@ function checkIds(cluster: Cluster, placement: Placement): void {
   });
 }
 
-/** Standby hosts (not quarantined) that the target gives VMs: they are booted before the waves. */
+/**
+ * Standby hosts (not quarantined) that the target gives VMs: they are booted before the waves (up
+ * to `max_power_on_per_run`; a target needing more is refused as sending VMs to a standby host).
+ */
 function hostsToWake(cluster: Cluster, placement: Placement): string[] {
   const used = new Set<string>();
   const current = new Map(cluster.vms.map((v) => [v.id, v.host]));

@@ -33,6 +33,9 @@ describe('migrationpaths fixed scenarios', () => {
         expect(result.migratedMemMiB).toBeLessThanOrEqual(c.raw.peer.expected_cost!);
         // The exact optimum (A*) is reachable on all of these small cases.
         expect(result.migratedMemMiB).toBe(c.raw.oracle.optimal_cost);
+        // The prototype's reference wave plans are feasible upper bounds on the wave count.
+        const reference = c.raw.reference_waves[perHost === undefined ? 'unlimited' : 'max_2_per_host']!;
+        expect(result.waves.length).toBeLessThanOrEqual(reference.wave_count!);
       });
     }
   }
