@@ -33,12 +33,15 @@ export function expand(state: PackState, policy: Policy, searchBudget: number): 
 class Expander {
   private readonly need: { cpu: number; memMiB: number; diskGiB: number };
   private readonly notWoken = new Map<number, string>();
+  /** One best-fit index for all trials: woken hosts are opened in it, and closed again after a trial. */
+  private readonly packer: Packer;
 
   constructor(
     private readonly state: PackState,
     private readonly policy: Policy,
     private readonly searchBudget: number,
   ) {
+    this.packer = new Packer(state, NO_HEADROOM);
     const t = policy.thresholds;
     const std = policy.standard;
     const k = Math.ceil(t.target - 1e-9);
@@ -51,22 +54,69 @@ class Expander {
   run(): ExpandOutcome {
     const candidates = this.candidates();
     const limit = Math.min(candidates.length, this.policy.safety.maxPowerOnPerRun);
-    for (let k = 0; k <= limit; k++) {
-      const trial = this.trial(candidates.slice(0, k));
-      if (trial.reached) {
-        this.commit(candidates.slice(0, k));
-        candidates.slice(k).forEach((h) => this.notWoken.set(h, 'standby: not needed'));
-        return {
-          woken: candidates.slice(0, k),
-          reached: true,
-          summary: this.reachedText(k),
-          notWoken: this.notWoken,
-          stuck: [],
-        };
-      }
-      if (k === limit) return this.unreachable(candidates, limit, trial.helpers);
+    const k = this.fewestReaching(candidates, limit);
+    if (k === undefined)
+      return this.unreachable(candidates, limit, this.trial(candidates.slice(0, limit)).helpers);
+    this.commit(candidates.slice(0, k));
+    candidates.slice(k).forEach((h) => this.notWoken.set(h, 'standby: not needed'));
+    return {
+      woken: candidates.slice(0, k),
+      reached: true,
+      summary: this.reachedText(k),
+      notWoken: this.notWoken,
+      stuck: [],
+    };
+  }
+
+  /**
+   * The fewest first-k candidates that reach the goal, or undefined. From the lowest k that can
+   * work (0, or for `average` the prefix-sum estimate), 8 counts are tried one by one (hsqueeze
+   * takes the first k that works); beyond that the step doubles until the goal is reached, then a
+   * binary search finds the smallest k (waking more hosts never takes room away).
+   */
+  private fewestReaching(candidates: readonly number[], limit: number): number | undefined {
+    const reaches = (k: number) => this.trial(candidates.slice(0, k)).reached;
+    const start = this.policy.thresholds.mode === 'average' ? this.averageEstimate(candidates, limit) : 0;
+    const linear = Math.min(limit, start + LINEAR_TRIALS);
+    for (let k = start; k <= linear; k++) if (reaches(k)) return k;
+    let lo = linear;
+    let step = LINEAR_TRIALS;
+    let hi = Math.min(limit, lo + step);
+    while (lo < limit && !reaches(hi)) {
+      if (hi === limit) return undefined;
+      lo = hi;
+      step *= 2;
+      hi = Math.min(limit, hi + step);
     }
-    return this.unreachable(candidates, limit, []);
+    if (lo >= limit) return undefined;
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >>> 1;
+      if (reaches(mid)) hi = mid;
+      else lo = mid;
+    }
+    return hi;
+  }
+
+  /**
+   * `average`: a woken empty host adds its own fit and one host to the mean, and the rebalance only
+   * shifts load (losing a little fit to rounding), so no k below the prefix-sum estimate works.
+   */
+  private averageEstimate(candidates: readonly number[], limit: number): number {
+    const s = this.state;
+    const target = this.policy.thresholds.target;
+    let sum = 0;
+    let count = 0;
+    s.hosts.forEach((h, i) => {
+      if (s.on[i] !== 1 || h.drain) return;
+      sum += s.fit(i);
+      count += 1;
+    });
+    let k = 0;
+    while (k < limit && (count + k === 0 || sum / (count + k) < target - 1e-9)) {
+      sum += s.fit(candidates[k]!);
+      k += 1;
+    }
+    return k;
   }
 
   /** Standby hosts that may be woken, most power-efficient (idle W per MiB) first, else input order. */
@@ -94,8 +144,11 @@ class Expander {
     const moves = this.rebalance();
     const reached = this.goalHolds();
     const helpers = hosts.filter((h) => s.residentsOf(h).length > 0);
-    for (let i = moves.length - 1; i >= 0; i--) s.move(moves[i]![0], moves[i]![1]);
-    for (const h of hosts) s.on[h] = s.accepts[h] = 0;
+    for (let i = moves.length - 1; i >= 0; i--) this.packer.move(moves[i]![0], moves[i]![1]);
+    for (const h of hosts) {
+      this.packer.close(h);
+      s.on[h] = s.accepts[h] = 0;
+    }
     return { reached, helpers };
   }
 
@@ -107,6 +160,7 @@ class Expander {
   private wake(h: number): void {
     this.state.on[h] = 1;
     this.state.accepts[h] = 1;
+    this.packer.open(h);
   }
 
   private unreachable(candidates: number[], limit: number, helpers: number[]): ExpandOutcome {
@@ -178,7 +232,7 @@ class Expander {
    */
   private rebalance(): Array<[number, number]> {
     const s = this.state;
-    const packer = new Packer(s, NO_HEADROOM);
+    const packer = this.packer;
     const moves: Array<[number, number]> = [];
     let budget = this.searchBudget;
     for (const h of this.hotHosts()) {
@@ -226,6 +280,9 @@ class Expander {
     return undefined;
   }
 }
+
+/** Power-on counts tried one by one before the search doubles. */
+const LINEAR_TRIALS = 8;
 
 /** Hosts scanned from the roomiest end before giving up on a VM. */
 const COOL_SCAN = 64;

@@ -51,10 +51,11 @@ export class Packer {
     for (let v = 0; v < m; v++) {
       let lo = Infinity;
       let hi = 0;
-      dims.forEach((d, i) => {
-        hi += d[v]! * sw[i]!;
-        if (w[i]! > 0) lo = Math.min(lo, d[v]! * w[i]!);
-      });
+      for (let i = 0; i < 4; i++) {
+        const x = dims[i]![v]!;
+        hi += x * sw[i]!;
+        if (w[i]! > 0) lo = Math.min(lo, x * w[i]!);
+      }
       this.minDemand[v] = Number.isFinite(lo) ? lo : 0;
       if (this.minDemand[v]! <= 0) this.byMemOnly = true;
       this.maxDemand[v] = hi;
@@ -81,12 +82,12 @@ export class Packer {
     const s = this.state;
     const w = this.w;
     const hd = this.head;
-    const add = (d: Float64Array) => (v >= 0 ? d[v]! : 0);
+    const on = v >= 0;
     return Math.min(
-      w[0]! > 0 ? (s.freeCpu[h]! - hd.cpu - add(s.dCpu)) * w[0]! : Infinity,
-      w[1]! > 0 ? (s.freeMem[h]! - hd.memMiB - add(s.dMem)) * w[1]! : Infinity,
-      w[2]! > 0 ? (s.freeDisk[h]! - hd.diskGiB - add(s.dDisk)) * w[2]! : Infinity,
-      w[3]! > 0 ? (s.freeLoad[h]! - add(s.dLoad)) * w[3]! : Infinity,
+      w[0]! > 0 ? (s.freeCpu[h]! - hd.cpu - (on ? s.dCpu[v]! : 0)) * w[0]! : Infinity,
+      w[1]! > 0 ? (s.freeMem[h]! - hd.memMiB - (on ? s.dMem[v]! : 0)) * w[1]! : Infinity,
+      w[2]! > 0 ? (s.freeDisk[h]! - hd.diskGiB - (on ? s.dDisk[v]! : 0)) * w[2]! : Infinity,
+      w[3]! > 0 ? (s.freeLoad[h]! - (on ? s.dLoad[v]! : 0)) * w[3]! : Infinity,
     );
   }
 
