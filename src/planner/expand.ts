@@ -273,7 +273,7 @@ class Expander {
       return ca === 0 ? s.dMem[a]! - s.dMem[b]! || a - b : s.dMem[b]! - s.dMem[a]! || a - b;
     });
     const srcFree = packer.hostKey(h);
-    for (const v of order) {
+    for (const v of order.slice(0, SHED_TRIES)) {
       const to = coolestFit(packer, v, h, srcFree);
       if (to >= 0) return { vm: v, to };
     }
@@ -284,8 +284,9 @@ class Expander {
 /** Power-on counts tried one by one before the search doubles. */
 const LINEAR_TRIALS = 8;
 
-/** Hosts scanned from the roomiest end before giving up on a VM. */
-const COOL_SCAN = 64;
+/** Hosts scanned from the roomiest end before giving up on a VM, and VMs of a hot host tried. */
+const COOL_SCAN = 32;
+const SHED_TRIES = 8;
 
 /** The receiving host with the most key room where `v` fits and keeps more room than `srcFree`. */
 function coolestFit(packer: Packer, v: number, avoid: number, srcFree: number): number {
