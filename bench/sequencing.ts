@@ -17,8 +17,9 @@ import type { Cluster, Host, Vm } from '../src/model/cluster.js';
 import { hostLimit } from '../src/model/capacity.js';
 import type { Policy } from '../src/model/policy.js';
 import { checkPlan } from '../src/planner/check-plan.js';
-import type { Plan } from '../src/planner/plan.js';
 import { estimateMigration, sequence } from '../src/planner/sequence/index.js';
+import { rng } from '../test/planner/sequence/generate.js';
+import { planOf } from '../test/planner/sequence/helpers.js';
 import { round, scenarioDir, table } from './common.js';
 
 /** One A -> B pair to sequence. */
@@ -49,18 +50,6 @@ export interface SequencingRow {
   readonly waves: number;
   readonly ms: number;
   readonly violations: number;
-}
-
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** Minimal placement bookkeeping for building valid targets (independent of the sequencer). */
@@ -236,30 +225,6 @@ export function makespanLowerBound(pair: Pair): number {
   for (const list of perHost.values())
     groupLeads(list, maxPerHost).forEach((lead, i) => (wave[i] = Math.max(wave[i] ?? 0, lead)));
   return wave.reduce((s, x) => s + x, 0);
-}
-
-function planOf(waves: Plan['waves'], powerOff: readonly string[]): Plan {
-  return {
-    decision: 'none',
-    reason: 'bench',
-    metric: { mode: 'average', before: 0, after: 0, minimal: 0, target: 0 },
-    powerOn: [],
-    waves,
-    powerOff,
-    hosts: [],
-    leftOut: [],
-    warnings: [],
-    summary: {
-      migrations: 0,
-      migratedMemMiB: 0,
-      waves: 0,
-      estMakespanSeconds: 0,
-      hostsOnBefore: 0,
-      hostsOnAfter: 0,
-      estPowerSavedWatts: 0,
-      planMs: 0,
-    },
-  };
 }
 
 function measure(pair: Pair, limits: string): SequencingRow {

@@ -1,6 +1,6 @@
 import type { Cluster, Host, Vm } from '../../../src/model/cluster.js';
 import type { Policy } from '../../../src/model/policy.js';
-import { policy } from '../../builders.js';
+import { host, policy } from '../../builders.js';
 
 /**
  * Random sequencing instances in the style of migrationpaths' generator: identical hosts
@@ -34,17 +34,7 @@ export function rng(seed: number): () => number {
 const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
 
 function makeHost(id: string, extra: Partial<Host> = {}): Host {
-  return {
-    id,
-    capacity: { cpu: 8, memMiB: 4096, diskGiB: 1000 },
-    reserved: { cpu: 0, memMiB: 280, diskGiB: 0 },
-    state: 'on',
-    exclude: false,
-    keepOn: false,
-    drain: false,
-    tags: [],
-    ...extra,
-  };
+  return host(id, 8, 4, { reserved: { cpu: 0, memMiB: 280, diskGiB: 0 }, ...extra });
 }
 
 /** Placement bookkeeping for the generator (independent of the planner's). */
