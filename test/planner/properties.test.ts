@@ -22,7 +22,7 @@ const clusterArb: fc.Arbitrary<Cluster> = fc
         flag: fc.constantFrom('none', 'none', 'none', 'none', 'none', 'exclude', 'drain', 'keepOn'),
         idleWatts: fc.option(fc.integer({ min: 50, max: 200 }), { nil: undefined }),
       }),
-      { minLength: 1, maxLength: 40 },
+      { minLength: 1, maxLength: 40, size: 'max' },
     ),
     vms: fc.array(
       fc.record({
@@ -30,9 +30,10 @@ const clusterArb: fc.Arbitrary<Cluster> = fc
         memGiB: fc.integer({ min: 1, max: 24 }),
         pinned: fc.integer({ min: 0, max: 9 }).map((n) => n < 2),
         group: fc.option(fc.constantFrom('g1', 'g2', 'g3'), { nil: undefined }),
+        loadPerMille: fc.option(fc.integer({ min: 0, max: 1000 }), { nil: undefined }),
         hostPick: fc.nat(),
       }),
-      { maxLength: 200 },
+      { maxLength: 200, size: 'max' },
     ),
   })
   .map(({ hosts, vms }) => build(hosts, vms));
@@ -77,6 +78,7 @@ function build(
       host: h.id,
       pinned: v.pinned,
       ...(v.group !== undefined && { group: v.group }),
+      ...(v.loadPerMille !== undefined && { cpuLoadCores: (v.cpu * v.loadPerMille) / 1000 }),
     };
     if (!occ.canAccept(vmObj, h.id)) return;
     occ.place(vmObj, h.id);
@@ -93,13 +95,15 @@ const policyArb: fc.Arbitrary<Policy> = fc
     minimal: fc.constantFrom(0, 1, 2),
     gap: fc.constantFrom(0, 1, 3),
     reserve: fc.constantFrom(0, 0, 1),
+    cpuCap: fc.option(fc.constantFrom(0.3, 0.6, 1), { nil: undefined }),
   })
-  .map(({ mode, minimal, gap, reserve }) =>
-    policy({
+  .map(({ mode, minimal, gap, reserve, cpuCap }) => {
+    const p = policy({
       thresholds: { mode, minimal, target: minimal + gap },
       safety: { failoverReserveHosts: reserve, minOnlineHosts: 1 },
-    }),
-  );
+    });
+    return cpuCap === undefined ? p : { ...p, usage: { cpuCap } };
+  });
 
 /** The cluster after a plan: VMs on their new hosts, powered-off hosts standby, woken hosts on. */
 function applied(c: Cluster, p: Plan): Cluster {
