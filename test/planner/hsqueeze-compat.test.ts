@@ -66,4 +66,41 @@ describe('hsqueeze compatibility (per_host)', () => {
     const p = await run('hsqueeze-mixed-instances.data', 2, 2);
     expect(p.powerOff).toEqual(['node-01-001']);
   });
+
+  it.each([1, 2, 2.9])('cpu.data (vCPU-bound), m=t=%d: no action', async (f) => {
+    const p = await run('own-experiments/cpu.data', f, f);
+    expect(p.decision).toBe('none');
+  });
+
+  it('cpu.data, m=t=3: wakes n2, moves i0 there and i3 to n0 (as hsqueeze)', async () => {
+    const p = await run('own-experiments/cpu.data', 3, 3);
+    expect(p.powerOn).toEqual(['n2']);
+    expect(
+      p.waves
+        .flat()
+        .map((m) => `${m.vm}>${m.to}`)
+        .sort(),
+    ).toEqual(['i0>n2', 'i3>n0']);
+  });
+
+  it('rebalance-only: rebalancing alone restores the probe room, no host woken, 2 moves', async () => {
+    const p = await run('own-experiments/rebalance-only.data', 2, 2);
+    expect(p.decision).toBe('expand');
+    expect(p.powerOn).toEqual([]);
+    expect(p.summary.migrations).toBe(2);
+    expect(p.reason).toContain('rebalancing alone restores it');
+  });
+
+  it('drbdside: 4 hosts off, and no VM moved twice (hsqueeze moves e4 twice)', async () => {
+    const p = await run('own-experiments/drbdside.data', 2, 2);
+    expect(p.powerOff).toHaveLength(4);
+    const vms = p.waves.flat().map((m) => m.vm);
+    expect(new Set(vms).size).toBe(vms.length);
+  });
+
+  it('an offline node of unknown size does not flip a squeeze into an expansion (hsqueeze weakness 8)', async () => {
+    const p = await run('own-experiments/under-plus-offline-unknown.data', 2, 2);
+    expect(p.decision).toBe('squeeze');
+    expect(p.powerOff).toHaveLength(2);
+  });
 });
