@@ -122,6 +122,7 @@ class Expander {
   /** Standby hosts that may be woken, most power-efficient (idle W per MiB) first, else input order. */
   private candidates(): number[] {
     const s = this.state;
+    const average = this.policy.thresholds.mode === 'average';
     const list: number[] = [];
     s.hosts.forEach((h, i) => {
       if (h.state !== 'standby') return;
@@ -129,6 +130,7 @@ class Expander {
         this.notWoken.set(i, 'standby: quarantined after a failed wake (wake-failed)');
       else if (h.exclude) this.notWoken.set(i, 'standby: excluded by config');
       else if (h.drain) this.notWoken.set(i, 'standby: draining, receives nothing');
+      else if (average && s.fit(i) === 0) this.notWoken.set(i, 'standby: too small for one standard instance');
       else list.push(i);
     });
     const allPowered = list.every((i) => s.hosts[i]!.idleWatts !== undefined);

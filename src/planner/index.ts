@@ -35,7 +35,6 @@ export function plan(cluster: Cluster, policy: Policy, opts: PlanOptions = {}): 
       target: draft.target,
       powerOn: draft.powerOn,
       powerOff: draft.powerOff,
-      searchBudget: budget,
     });
     const stuck = stuckVms(seq);
     if (stuck.size === 0 || round >= MAX_REPLANS) return assemble(cluster, draft, seq, carried);
