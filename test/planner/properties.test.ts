@@ -51,6 +51,7 @@ function build(
     memGiB: number;
     pinned: boolean;
     group: string | undefined;
+    loadPerMille: number | undefined;
     hostPick: number;
   }>,
 ): Cluster {
