@@ -45,7 +45,8 @@ const baselines = new Map<string, { ffd: number | null; lb_simple: number; l2_me
 function policyFor(hints: Parameters<typeof resolvePolicy>[1]): Policy {
   const base = resolvePolicy(undefined, hints, {});
   if (setting === 'defaults') return base;
-  if (setting === 'unlimited') return { ...base, safety: { ...base.safety, maxPowerOffPerRun: 1e9, maxPowerOnPerRun: 1e9 } };
+  if (setting === 'unlimited')
+    return { ...base, safety: { ...base.safety, maxPowerOffPerRun: 1e9, maxPowerOnPerRun: 1e9 } };
   const max = resolvePolicy(undefined, hints, { minimal: 0, target: 0, failoverReserveHosts: 0 });
   const safety = { ...max.safety, maxPowerOffPerRun: 1e9, maxPowerOnPerRun: 1e9, failoverReserveHosts: 0 };
   return setting === 'usage' ? { ...max, safety, usage: { cpuCap: 1 } } : { ...max, safety };

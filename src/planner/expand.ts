@@ -130,7 +130,8 @@ class Expander {
         this.notWoken.set(i, 'standby: quarantined after a failed wake (wake-failed)');
       else if (h.exclude) this.notWoken.set(i, 'standby: excluded by config');
       else if (h.drain) this.notWoken.set(i, 'standby: draining, receives nothing');
-      else if (average && s.fit(i) === 0) this.notWoken.set(i, 'standby: too small for one standard instance');
+      else if (average && s.fit(i) === 0)
+        this.notWoken.set(i, 'standby: too small for one standard instance');
       else list.push(i);
     });
     const allPowered = list.every((i) => s.hosts[i]!.idleWatts !== undefined);
