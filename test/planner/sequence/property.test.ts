@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Wave } from '../../../src/planner/plan.js';
 import { checkPlan } from '../../../src/planner/check-plan.js';
-import { sequence } from '../../../src/planner/sequence/index.js';
+import { planToPlacement, sequence } from '../../../src/planner/sequence/index.js';
 import { type Instance, reachableInstance, shuffledInstance } from './generate.js';
 import { planOf } from './helpers.js';
 
@@ -52,6 +52,25 @@ describe('sequence on random reachable targets', () => {
       );
     });
   }
+
+  it('planToPlacement gives whole plans (power-offs included) that checkPlan accepts', () => {
+    fc.assert(
+      fc.property(seed, fc.integer({ min: 3, max: 30 }), (s, hosts) => {
+        const inst = reachableInstance(s, { hosts, sizing: 'dense', moves: 80, extras: true });
+        const plan = planToPlacement(
+          inst.cluster,
+          { source: 'b.json', placement: inst.target, powerOff: inst.powerOff },
+          inst.policy,
+        );
+        expect(plan.sequencing).toBe('ok');
+        expect(checkPlan(inst.cluster, plan, inst.policy)).toEqual([]);
+        const keptOn = plan.leftOut.filter((l) => l.kind === 'host').map((l) => l.id);
+        expect([...plan.powerOff, ...keptOn].sort()).toEqual([...inst.powerOff].sort());
+        expect(plan.summary.hostsOnAfter).toBe(plan.summary.hostsOnBefore - plan.powerOff.length);
+      }),
+      runs(60),
+    );
+  });
 
   it('is deterministic: the same input gives the same waves', () => {
     fc.assert(
