@@ -10,8 +10,9 @@ import { LibvirtMigrator } from '../migration/libvirt/index.js';
 import type { Migration, Plan } from '../planner/plan.js';
 import { plan as makePlan } from '../planner/index.js';
 import { createHostPower } from '../power/registry.js';
-import { powerTiming } from '../power/schema.js';
+import { drillPolicy, powerTiming } from '../power/schema.js';
 import {
+  drillIfDue,
   powerOffHost,
   recoverInterrupted,
   stagger,
@@ -155,6 +156,7 @@ async function act(
       if (!execution.replan) break;
       log.warn({ stoppedAt: execution.stoppedAt }, 'a wake failed and its host is quarantined: re-planning');
     }
+    if (execution?.completed && plan?.decision === 'none') await drill(config, seq, plan, log);
     if (execution && !execution.completed)
       return {
         plan,
@@ -165,6 +167,16 @@ async function act(
   } finally {
     lock.release();
   }
+}
+
+/**
+ * Wake drill (power.drills): on a quiet run inside the quiet hours, wake the standby host that has
+ * been off longest, verify it, and put it back, so a broken host is found before it is needed.
+ */
+async function drill(config: LoadedConfig, seq: SequenceContext, plan: Plan, log: Logger): Promise<void> {
+  const standby = plan.hosts.filter((h) => h.stateBefore === 'standby').map((h) => h.id);
+  const outcome = await drillIfDue(seq, drillPolicy(config.config.power), standby, new Date());
+  if (outcome) log.info({ drill: outcome }, 'wake drill');
 }
 
 /** Re-validates against a fresh look right before acting, then executes. */
