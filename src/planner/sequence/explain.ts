@@ -37,8 +37,10 @@ export function explainStuck(
     const inC = new Set(c);
     const members = blocked.filter((v) => inC.has(outcome.at[v]!) && inC.has(tgt[v]!));
     const path = cyclePath(c, adjacency).map((h) => m.hosts[h]!.id);
+    const shown =
+      path.length > MAX_LISTED + 1 ? [...path.slice(0, MAX_LISTED), `... (${path.length - 1} hosts)`] : path;
     parts.push(
-      `deadlock: cycle ${path.join(' -> ')} (${members
+      `deadlock: cycle ${shown.join(' -> ')} (${members
         .slice(0, MAX_LISTED)
         .map((v) => describe(m, v, tgt))
         .join(', ')})`,

@@ -7,7 +7,11 @@ export interface Move {
   readonly to: number;
 }
 
-/** A deterministic work budget (feasibility checks), shared by every search of one sequencing run. */
+/**
+ * A deterministic work budget, shared by every search of one sequencing run: one unit per
+ * feasibility check, plus the copying a state costs (a unit per 8 VMs of the state), so the budget
+ * bounds time on big clusters too.
+ */
 export interface Budget {
   left: number;
 }
@@ -67,6 +71,9 @@ export function searchPath(p: SearchProblem): SearchResult {
     mem[i] = memOf(m, v);
   });
   const { baseUsed, baseGroups } = fixedLoad(p, local);
+  const stateCost = Math.ceil(nS / 8);
+  p.budget.left -= stateCost * nHs;
+  if (p.budget.left < 0) return { status: 'budget', states: 0 };
   const allowed = allowedTable(p);
   const lim = new Float64Array(nHs * R);
   hosts.forEach((h, t) => lim.set(m.lim.subarray(h * R, h * R + R), t * R));
@@ -105,6 +112,7 @@ export function searchPath(p: SearchProblem): SearchResult {
     states++;
     if (node.miss === 0)
       return { status: 'found', moves: unwind(node, vms, hosts, startPos), costMiB: node.g, states };
+    p.budget.left -= stateCost;
     loadOf(node.pos, used, groups, baseUsed, baseGroups, p);
     for (let i = 0; i < nS; i++) {
       const v = vms[i]!;
@@ -118,6 +126,7 @@ export function searchPath(p: SearchProblem): SearchResult {
         const f = node.f + mem[i]! + delta * mem[i]!;
         if (f > bound) continue;
         const key = node.key.slice(0, i) + String.fromCharCode(t) + node.key.slice(i + 1);
+        p.budget.left -= stateCost;
         if ((best.get(key) ?? Infinity) <= g) continue;
         best.set(key, g);
         const pos = node.pos.slice();

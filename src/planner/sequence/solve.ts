@@ -1,4 +1,4 @@
-import { R, type SeqModel, SeqState, memOf } from './model.js';
+import { EPS, R, type SeqModel, SeqState, memOf } from './model.js';
 import { type GreedyContext, WaitTracker, greedyWave } from './greedy.js';
 import { WaveSlots, packSequence } from './pack.js';
 import { type Budget, type Move, searchPath } from './search.js';
@@ -210,6 +210,12 @@ function searchAround(
     at: st.cur.slice(),
     states,
   });
+  const atStart = st.cur.every((h, v) => h === m.a[v]);
+  if (frozen(st)) {
+    // Not a single migration is possible: the reachable set is this one state.
+    states = 1;
+    if (atStart || frozen(new SeqState(m, m.a))) return give('unreachable');
+  }
   for (const k of WIDEN_STEPS) {
     if (k >= bySlack.length) break;
     const hosts = [...core, ...bySlack.slice(0, k)].sort((x, y) => x - y);
@@ -224,13 +230,34 @@ function searchAround(
   states += all.states;
   if (all.status === 'found') return { status: 'ok', waves: packSequence(st, all.moves) };
   if (all.status === 'budget') return give('unknown');
-  if (st.cur.every((h, v) => h === m.a[v])) return give('unreachable');
+  if (atStart) return give('unreachable');
   const fromStart = searchPath({ m, start: m.a, tgt, vms: allMovable(m), hosts: allHosts(m), budget });
   states += fromStart.states;
   if (fromStart.status === 'exhausted') return give('unreachable');
   if (fromStart.status === 'budget') return give('unknown');
   // A dead end of the greedy order: the start still reaches the target, so plan from there.
   return { status: 'ok', waves: packSequence(new SeqState(m, m.a), fromStart.moves), restart: true };
+}
+
+/**
+ * True when no single migration of any movable VM is possible from the state (a quick proof of
+ * unreachability; from the start it needs no search). Most VMs are ruled out by the largest free
+ * room per dimension before any host is scanned.
+ */
+function frozen(st: SeqState): boolean {
+  const m = st.m;
+  const maxFree = new Float64Array(R).fill(-Infinity);
+  for (let h = 0; h < m.hosts.length; h++)
+    if (m.accepts[h])
+      for (let r = 0; r < R; r++) maxFree[r] = Math.max(maxFree[r]!, m.lim[h * R + r]! - st.used[h * R + r]!);
+  for (let v = 0; v < m.vms.length; v++) {
+    if (!m.movable[v] || st.cur[v]! < 0) continue;
+    let roomSomewhere = true;
+    for (let r = 0; r < R; r++) if (m.dem[v * R + r]! > maxFree[r]! + EPS) roomSomewhere = false;
+    if (!roomSomewhere) continue;
+    for (let h = 0; h < m.hosts.length; h++) if (h !== st.cur[v] && st.fits(v, h)) return false;
+  }
+  return true;
 }
 
 function freeMem(ctx: GreedyContext, h: number): number {

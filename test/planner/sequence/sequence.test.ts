@@ -178,8 +178,11 @@ describe('sequence', () => {
   });
 
   it('reports unknown, not unreachable, when the search budget runs out', () => {
-    // A deadlock that needs a temporary host, but no search budget to prove or find anything.
-    const c = cluster([host('a', 8, 16), host('b', 8, 16)], [vm('v1', 'a', 1, 12), vm('v2', 'b', 1, 12)]);
+    // A deadlock with some small VMs free to move: no search budget to prove or find anything.
+    const c = cluster(
+      [host('a', 8, 16), host('b', 8, 16)],
+      [vm('v1', 'a', 1, 12), vm('v2', 'b', 1, 12), vm('s1', 'a', 1, 1), vm('s2', 'b', 1, 1)],
+    );
     const target = new Map([
       ['v1', 'b'],
       ['v2', 'a'],
@@ -188,5 +191,11 @@ describe('sequence', () => {
     expect(r.status).toBe('unknown');
     if (r.status === 'ok') return;
     expect(r.explanation).toContain('search budget exhausted');
+    // Without the small VMs nothing can move at all: that is a proof, whatever the budget.
+    const frozen = cluster(
+      [host('a', 8, 16), host('b', 8, 16)],
+      [vm('v1', 'a', 1, 12), vm('v2', 'b', 1, 12)],
+    );
+    expect(sequence({ cluster: frozen, policy: p, target, searchBudget: 0 }).status).toBe('unreachable');
   });
 });
