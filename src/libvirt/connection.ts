@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { BINDING_ERR, LibvirtError, type LibvirtErrorData } from './errors.js';
+import { checkReachable } from './preflight.js';
 import type { WorkerInit, WorkerMethod, WorkerReply, WorkerRequest } from './protocol.js';
 import type {
   DomainInfo,
@@ -47,23 +48,40 @@ const DEFAULTS = {
  * its imports are bundled once per process with esbuild (tsx's own compiler) into a plain .mjs next to
  * node_modules, because registering tsx inside every new thread costs 300-800 ms per connection.
  */
-function startWorker(init: WorkerInit): Worker {
+function startWorker(entry: 'worker' | 'event-worker', workerData: unknown): Worker {
   if (!import.meta.url.endsWith('.ts'))
-    return new Worker(new URL('./worker.js', import.meta.url), { workerData: init });
-  devWorkerFile ??= bundleDevWorker();
-  return new Worker(devWorkerFile, { workerData: init });
+    return new Worker(new URL(`./${entry}.js`, import.meta.url), { workerData });
+  let file = devWorkerFiles.get(entry);
+  if (file === undefined) {
+    file = bundleDevWorker(entry);
+    devWorkerFiles.set(entry, file);
+  }
+  return new Worker(file, { workerData });
 }
 
-let devWorkerFile: string | undefined;
+const devWorkerFiles = new Map<string, string>();
 
-function bundleDevWorker(): string {
+/** The thread running libvirt's event loop (keepalive), started with the first connection; never holds the process. */
+let eventLoop: Worker | undefined;
+
+function ensureEventLoop(): void {
+  if (eventLoop !== undefined) return;
+  eventLoop = startWorker('event-worker', new SharedArrayBuffer(4));
+  eventLoop.unref();
+  eventLoop.on('error', () => {
+    // Without it keepalive stops working; calls are still bounded by their time limits. Retry next open.
+    eventLoop = undefined;
+  });
+}
+
+function bundleDevWorker(entry: string): string {
   const require = createRequire(import.meta.url);
   const esbuild = require('esbuild') as typeof import('esbuild');
   // Inside node_modules so that the external `koffi` resolves from the bundle.
   const dir = path.join(path.dirname(path.dirname(require.resolve('koffi'))), '.cache', 'virt-squeeze');
   fs.mkdirSync(dir, { recursive: true });
   const out = esbuild.buildSync({
-    entryPoints: [fileURLToPath(new URL('./worker.ts', import.meta.url))],
+    entryPoints: [fileURLToPath(new URL(`./${entry}.ts`, import.meta.url))],
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -124,7 +142,9 @@ export class KoffiConnection implements LibvirtConnection {
       keepAliveIntervalS: o.keepAliveIntervalS,
       keepAliveCount: o.keepAliveCount,
     };
-    const worker = startWorker(init);
+    await checkReachable(uri, o.openTimeoutMs, opts.signal);
+    ensureEventLoop();
+    const worker = startWorker('worker', init);
     const conn = new KoffiConnection(uri, worker, o.callTimeoutMs);
     const signal = opts.signal;
     if (signal !== undefined) {

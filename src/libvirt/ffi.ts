@@ -87,6 +87,8 @@ const c = {
   initialize: lib.func('int virInitialize()'),
   setErrorFunc: lib.func('void virSetErrorFunc(void *userData, void *handler)'),
   eventRegisterDefaultImpl: lib.func('int virEventRegisterDefaultImpl()'),
+  eventRunDefaultImpl: lib.func('int virEventRunDefaultImpl()'),
+  eventAddTimeout: lib.func('int virEventAddTimeout(int timeoutMs, void *cb, void *opaque, void *ff)'),
   getLastError: lib.func('virErrorHead *virGetLastError()'),
   resetLastError: lib.func('void virResetLastError()'),
   open: lib.func('virConnect *virConnectOpen(const char *name)'),
@@ -158,6 +160,20 @@ function initialise(): void {
   c.setErrorFunc(null, c.dlsym(null, 'free'));
   if (c.eventRegisterDefaultImpl() < 0) throw lastError('virEventRegisterDefaultImpl');
   initialised = true;
+}
+
+/**
+ * Runs libvirt's event loop on this thread until `stop()` says so. It dispatches keepalive timers, so a
+ * peer that stops answering fails the calls in progress on other threads. A 250 ms timer (with a native
+ * no-op, `getpid`, as its callback: extra arguments are harmless in the SysV ABI) makes every iteration
+ * return, so the thread can stop, and never holds up process exit for long.
+ */
+export function runEventLoop(stop: () => boolean): void {
+  initialise();
+  if (c.eventAddTimeout(250, c.dlsym(null, 'getpid'), null, null) < 0) throw lastError('virEventAddTimeout');
+  while (!stop()) {
+    if (c.eventRunDefaultImpl() < 0) throw lastError('virEventRunDefaultImpl');
+  }
 }
 
 /** libvirt's last error on this thread, as plain data (then reset, so stale errors never leak into later calls). */

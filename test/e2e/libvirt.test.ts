@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KoffiConnection } from '../../src/libvirt/connection.js';
+import { LibvirtError } from '../../src/libvirt/errors.js';
 import { virshConnector } from '../../src/libvirt/virsh.js';
 import { LibvirtInventory } from '../../src/inventory/libvirt/index.js';
 import { LibvirtMigrator } from '../../src/migration/libvirt/index.js';
@@ -275,27 +276,40 @@ describe('libvirt e2e: two hosts in network namespaces', () => {
     expect(await stateOf(b.uri, 'idle2')).toBeNull();
   }, 120_000);
 
-  it('a frozen daemon is reported unknown within the per-host time limit', async () => {
+  it('a frozen daemon fails calls in progress (keepalive) and is reported unknown within the time limit', async () => {
     const { a, b } = hosts();
+    // Opened before the freeze: keepalive (1 s x 2) must fail a call in progress, long before its own 60 s limit.
+    const held = await KoffiConnection.open(b.uri, {
+      keepAliveIntervalS: 1,
+      keepAliveCount: 2,
+      callTimeoutMs: 60_000,
+    });
     process.kill(b.pid, 'SIGSTOP');
     try {
+      const k0 = Date.now();
+      const err = await held.listDomains().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LibvirtError);
+      expect((err as LibvirtError).code).toBeGreaterThan(0);
+      expect(Date.now() - k0).toBeLessThan(20_000);
+
       const t0 = Date.now();
       const inv = await new LibvirtInventory(
         [
           { id: 'a', uri: a.uri },
           { id: 'b', uri: b.uri },
         ],
-        { concurrency: 2, perHostTimeoutMs: 3000, sampleIntervalMs: 0 },
+        { concurrency: 2, perHostTimeoutMs: 10_000, sampleIntervalMs: 0 },
       ).read();
-      expect(Date.now() - t0).toBeLessThan(15_000);
+      expect(Date.now() - t0).toBeLessThan(30_000);
       expect(inv.cluster.hosts.map((h) => [h.id, h.state])).toEqual([
         ['a', 'on'],
         ['b', 'unknown'],
       ]);
-      expect(inv.warnings.join('\n')).toMatch(/host b .* is unknown: no answer within 3000 ms/);
+      expect(inv.warnings.join('\n')).toMatch(/host b .* is unknown: no answer within 10000 ms/);
       expect(inv.cluster.vms.every((v) => v.host === 'a')).toBe(true);
     } finally {
       process.kill(b.pid, 'SIGCONT');
+      await held.close().catch(() => undefined);
     }
   }, 60_000);
 });

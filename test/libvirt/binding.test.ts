@@ -5,6 +5,7 @@ import koffi from 'koffi';
 import { KoffiConnection } from '../../src/libvirt/connection.js';
 import { BINDING_ERR, LibvirtError, redactUri, VIR_ERR } from '../../src/libvirt/errors.js';
 import { STRUCT_LAYOUTS } from '../../src/libvirt/ffi.js';
+import { remoteEndpoint } from '../../src/libvirt/preflight.js';
 import { MIGRATE, STATS } from '../../src/libvirt/types.js';
 import { garbagePeer, hostUri } from './helpers.js';
 
@@ -153,6 +154,30 @@ describe('KoffiConnection errors and lifecycle', () => {
     expect((await c.nodeInfo()).cpus).toBe(16);
     ctl.abort();
     await expect(c.listDomains()).rejects.toMatchObject({ code: BINDING_ERR.CLOSED });
+  });
+
+  it('checks a remote endpoint over TCP before libvirt connects (a dead host never sticks a thread)', async () => {
+    const t0 = Date.now();
+    const err = await KoffiConnection.open('qemu+tcp://127.0.0.1:1/system').catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: VIR_ERR.SYSTEM_ERROR, fn: 'virConnectOpen' });
+    expect((err as LibvirtError).libvirtMessage).toMatch(
+      /unable to connect to server at '127\.0\.0\.1:1': .*ECONNREFUSED/,
+    );
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it.each([
+    ['qemu+tcp://kvm01/system', { host: 'kvm01', port: 16509 }],
+    ['qemu+tls://kvm01:1234/system', { host: 'kvm01', port: 1234 }],
+    ['qemu://kvm01/system', { host: 'kvm01', port: 16514 }],
+    ['qemu+ssh://root@kvm01/system?keyfile=/k', { host: 'kvm01', port: 22 }],
+    ['qemu+libssh2://root@[fd00::1]:2222/system', { host: 'fd00::1', port: 2222 }],
+    ['qemu:///system', undefined],
+    ['qemu+unix:///system?socket=/run/x', undefined],
+    ['test:///default', undefined],
+    ['qemu+ext://host/system?command=/bin/x', undefined],
+  ])('finds the TCP endpoint of %s', (uri, expected) => {
+    expect(remoteEndpoint(uri)).toEqual(expected);
   });
 
   it('never shows a password from a URI', () => {
