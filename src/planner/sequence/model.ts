@@ -46,6 +46,7 @@ export interface SeqModel {
   readonly maxParallel: number;
 }
 
+/** Memory of VM `v`, MiB (what its migration copies). */
 export function memOf(m: SeqModel, v: number): number {
   return m.dem[v * R + 1]!;
 }

@@ -32,6 +32,7 @@ export interface SearchProblem {
   readonly boundMiB?: number;
 }
 
+/** Outcome of {@link searchPath}. */
 export type SearchResult =
   | { readonly status: 'found'; readonly moves: Move[]; readonly costMiB: number; readonly states: number }
   /** Every state reachable from the start (within the restriction) was explored: no path. */

@@ -122,6 +122,10 @@ function priorityOrder(m: SeqModel, tgt: Int32Array, byPriority: (x: number, y: 
   return pending.sort(byPriority);
 }
 
+/**
+ * Greedy waves from the start placement (see {@link greedyWave}); when a wave cannot start any
+ * migration, the bounded exact search takes over from that state.
+ */
 export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): SolveOutcome {
   const st = new SeqState(m, m.a);
   const ctx: GreedyContext = {

@@ -122,6 +122,7 @@ function targetOvercommit(m: SeqModel, receiving: ReadonlySet<number>, note: Not
   }
 }
 
+/** Rounds to 2 decimals for messages. */
 export function round(x: number): number {
   return Math.round(x * 100) / 100;
 }
