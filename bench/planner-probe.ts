@@ -16,6 +16,7 @@ import type { Policy } from '../src/model/policy.js';
 import { checkPlan } from '../src/planner/check-plan.js';
 import { draftPlan } from '../src/planner/draft.js';
 import { plan } from '../src/planner/index.js';
+import { memoryLowerBoundMiB } from './plan-one.js';
 
 const shared = path.resolve(import.meta.dirname, '..', '..', 'shared', 'bench-data');
 const setting = process.argv[2] ?? 'max';
@@ -50,22 +51,6 @@ function policyFor(hints: Parameters<typeof resolvePolicy>[1]): Policy {
   const max = resolvePolicy(undefined, hints, { minimal: 0, target: 0, failoverReserveHosts: 0 });
   const safety = { ...max.safety, maxPowerOffPerRun: 1e9, maxPowerOnPerRun: 1e9, failoverReserveHosts: 0 };
   return setting === 'usage' ? { ...max, safety, usage: { cpuCap: 1 } } : { ...max, safety };
-}
-
-function memBoundMiB(cluster: Cluster, k: number): number {
-  const load = new Map<string, number>();
-  const blocked = new Set<string>();
-  for (const h of cluster.hosts) if (h.state === 'on' && !h.exclude && !h.keepOn) load.set(h.id, 0);
-  for (const v of cluster.vms) {
-    if (v.host === null || !load.has(v.host)) continue;
-    if (v.pinned) blocked.add(v.host);
-    load.set(v.host, load.get(v.host)! + v.demand.memMiB);
-  }
-  const loads = [...load]
-    .filter(([id]) => !blocked.has(id))
-    .map(([, m]) => m)
-    .sort((a, b) => a - b);
-  return loads.slice(0, k).reduce((s, x) => s + x, 0);
 }
 
 function feasible(cluster: Cluster, policy: Policy, target: ReadonlyMap<string, string>): string {
@@ -105,7 +90,7 @@ for (const name of names.length > 0 ? names : all) {
   const cpuMs = (process.cpuUsage(c0).user + process.cpuUsage(c0).system) / 1000;
   const b = baselines.get(name);
   const lb = b ? Math.max(b.lb_simple, b.l2_mem) : NaN;
-  const bound = memBoundMiB(cluster, d.powerOff.length);
+  const bound = memoryLowerBoundMiB(cluster, d.powerOff.length);
   const rssMiB = process.memoryUsage().rss / 2 ** 20;
   const off = new Set(d.powerOff);
   const idleOn = cluster.hosts
