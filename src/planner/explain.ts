@@ -8,14 +8,26 @@ export interface HostFigures {
   readonly fit: Float64Array;
   readonly memPct: Float64Array;
   readonly cpuPct: Float64Array;
+  /** Observed CPU load as a share of cores x cap, percent (usage-aware only, else 0). */
+  readonly loadPct: Float64Array;
 }
 
 /** Fit (0 when not on) and allocated share of the limit, percent, for every host of the state. */
 export function hostFigures(state: PackState): HostFigures {
   const n = state.hosts.length;
-  const fig = { fit: new Float64Array(n), memPct: new Float64Array(n), cpuPct: new Float64Array(n) };
+  const fig = {
+    fit: new Float64Array(n),
+    memPct: new Float64Array(n),
+    cpuPct: new Float64Array(n),
+    loadPct: new Float64Array(n),
+  };
+  const cap = state.policy.usage?.cpuCap;
   for (let h = 0; h < n; h++) {
     fig.fit[h] = state.on[h] === 1 ? state.fit(h) : 0;
+    if (cap !== undefined) {
+      const limit = state.hosts[h]!.capacity.cpu * cap;
+      fig.loadPct[h] = pct(limit - state.freeLoad[h]!, limit);
+    }
     fig.memPct[h] = pct(state.limitMem[h]! - state.freeMem[h]!, state.limitMem[h]!);
     fig.cpuPct[h] = pct(state.limitCpu[h]! - state.freeCpu[h]!, state.limitCpu[h]!);
   }
@@ -59,7 +71,7 @@ export function explainHosts(state: PackState, input: ExplainInput): HostOutcome
       memPctAfter: input.after.memPct[i]!,
       cpuPctBefore: input.before.cpuPct[i]!,
       cpuPctAfter: input.after.cpuPct[i]!,
-      why: whyLine(state, i, input, flows),
+      why: whyLine(state, i, input, flows) + loadNote(state, i, input),
     };
   });
 }
@@ -89,6 +101,14 @@ function vmFlows(state: PackState): Flows {
     f.inMiB[to]! += state.dMem[v]!;
   }
   return f;
+}
+
+/** Usage-aware plans report the observed CPU load besides the allocation figures. */
+function loadNote(state: PackState, i: number, input: ExplainInput): string {
+  if (state.policy.usage === undefined || state.hosts[i]!.state !== 'on') return '';
+  const before = input.before.loadPct[i]!;
+  const after = input.after.loadPct[i]!;
+  return `; CPU load ${before}% -> ${after}% of the usage cap`;
 }
 
 function whyLine(state: PackState, i: number, input: ExplainInput, flows: Flows): string {

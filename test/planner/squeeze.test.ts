@@ -83,6 +83,7 @@ describe('consolidate', () => {
     const usage = { ...maxSqueeze, usage: { cpuCap: 1 } };
     const byLoad = plan(c, usage);
     expect(byLoad.powerOff).toEqual([]);
+    expect(byLoad.hosts[0]!.why).toMatch(/; CPU load 75% -> 75% of the usage cap$/);
     expect(plan(c, { ...maxSqueeze, usage: { cpuCap: 1.2 } }).powerOff).toHaveLength(1);
   });
 
