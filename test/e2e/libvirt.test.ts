@@ -130,6 +130,18 @@ describe('libvirt e2e: two hosts in network namespaces', () => {
     expect(byId.get('dirty1')!.dirtyRateMiBps).toBeGreaterThan(1);
     expect(byId.get('idle1')!.cpuLoadCores).toBeLessThan(byId.get('dirty1')!.cpuLoadCores!);
 
+    console.log(
+      'libvirt e2e inventory:',
+      hs.map((h) => `${h.id} ${h.state} ${h.capacity.cpu} CPUs ${h.capacity.memMiB} MiB`).join('; '),
+      '|',
+      vms
+        .map(
+          (v) =>
+            `${v.id}@${v.host} ${v.demand.memMiB} MiB, rss ${v.memUsedMiB?.toFixed(0)} MiB, ` +
+            `${v.cpuLoadCores?.toFixed(2)} cores, dirty ${v.dirtyRateMiBps ?? '-'} MiB/s`,
+        )
+        .join('; '),
+    );
     // Second run: CPU deltas come from the stored samples, so no in-run interval is needed.
     const t0 = Date.now();
     const second = await new LibvirtInventory(config.slice(0, 2), {
