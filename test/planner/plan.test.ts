@@ -198,3 +198,32 @@ describe('plan: expand', () => {
     expect(why(p, 'n1')).toMatch(/^short of room: its VMs are pinned/);
   });
 });
+
+describe('plan: sequencer limits', () => {
+  it('re-plans around a VM too slow to migrate: its host stays, another host is emptied instead', () => {
+    // b is the cheapest host to empty (28 GiB), but its VM needs ~29 s at 1000 MiB/s, over
+    // max_migration_seconds 20; the 15-GiB VMs of a take ~15 s.
+    const c = cluster(
+      [host('a', 16, 64), host('b', 16, 64), host('c', 16, 64)],
+      [
+        vm('a1', 'a', 1, 15),
+        vm('a2', 'a', 1, 15),
+        vm('b1', 'b', 1, 28),
+        vm('c1', 'c', 1, 20),
+        vm('c2', 'c', 1, 20),
+      ],
+    );
+    const pol = policy({
+      thresholds: { minimal: 0, target: 0 },
+      safety: { failoverReserveHosts: 0, maxPowerOffPerRun: 1 },
+      migration: { maxMigrationSeconds: 20 },
+    });
+    const unlimited = plan(c, { ...pol, migration: { ...pol.migration, maxMigrationSeconds: undefined } });
+    expect(unlimited.powerOff).toEqual(['b']);
+    const p = plan(c, pol);
+    expect(checkPlan(c, p, pol)).toEqual([]);
+    expect(movedVms(p)).not.toContain('b1');
+    expect(p.powerOff).toEqual(['a']);
+    expect(p.leftOut.map((l) => l.id)).toContain('b1');
+  });
+});
