@@ -19,7 +19,7 @@ import { staticProblems } from './validate.js';
 export { estimateMigration, type MigrationEstimate } from './estimate.js';
 export type { AllowedPredicate } from './model.js';
 
-/** Default deterministic work budget of the exact searches (feasibility checks). */
+/** Default deterministic work budget of the exact searches (feasibility checks and state copies, see Budget). */
 export const DEFAULT_SEARCH_BUDGET = 3_000_000;
 /** Re-sequencing rounds allowed while the plan budget drops hosts. */
 const MAX_BUDGET_ROUNDS = 64;
@@ -34,7 +34,7 @@ export interface SequenceInput {
   readonly powerOn?: readonly string[];
   /** Hosts that must end empty (they are switched off after the last wave); good temporary hosts. */
   readonly powerOff?: readonly string[];
-  /** Work budget of the exact searches (feasibility checks); default {@link DEFAULT_SEARCH_BUDGET}. */
+  /** Work budget of the exact searches (deterministic work units); default {@link DEFAULT_SEARCH_BUDGET}. */
   readonly searchBudget?: number;
   /**
    * Optional static placement rule the model has no field for (e.g. CPU architecture): may this VM
