@@ -38,6 +38,7 @@ export interface TwoHosts {
   readonly dirtierKernel: string;
 }
 
+/** Per environment: removes its last-resort cleanup handlers (after a normal teardown). */
 const exitHooks = new Map<TwoHosts, () => void>();
 
 const CAPS_CACHE = '/var/tmp/virt-squeeze-e2e/qemu-capabilities';
@@ -302,8 +303,19 @@ export async function upTwoHosts(): Promise<TwoHosts> {
     await Promise.all([waitReady(env.a, 90_000), waitReady(env.b, 90_000)]);
     saveCapsCache(env.a);
     const onExit = (): void => killTwoHostsSync(env);
+    // Also when the test process is interrupted or terminated (no 'exit' event then): clean up, then exit.
+    const onSignal = (signal: NodeJS.Signals): void => {
+      killTwoHostsSync(env);
+      process.exit(signal === 'SIGINT' ? 130 : 143);
+    };
     process.once('exit', onExit);
-    exitHooks.set(env, onExit);
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    exitHooks.set(env, () => {
+      process.removeListener('exit', onExit);
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
+    });
     return env;
   } catch (e) {
     await downTwoHosts(env);
@@ -321,8 +333,8 @@ function saveCapsCache(h: TestHost): void {
 
 /** Tears everything down by PID (QEMUs, then daemons), deletes the namespaces and the temp dir. Idempotent. */
 export async function downTwoHosts(env: TwoHosts): Promise<void> {
-  const hook = exitHooks.get(env);
-  if (hook !== undefined) process.removeListener('exit', hook);
+  exitHooks.get(env)?.();
+  exitHooks.delete(env);
   for (const h of [env.a, env.b]) {
     for (const pid of qemuPids(h)) await stopPid(pid, 'qemu-system');
   }
