@@ -1,6 +1,7 @@
 import type { Cluster, Host, Vm } from '../src/model/cluster.js';
 import type { Policy } from '../src/model/policy.js';
 import type { Resources } from '../src/model/resources.js';
+import type { Migration, Plan, Wave } from '../src/planner/plan.js';
 
 /** Test builders: small readable clusters and policies. Memory in GiB here for brevity, stored in MiB. */
 
@@ -56,4 +57,38 @@ export function policy(overrides: DeepPartial<Policy> = {}): Policy {
     safety: { ...base.safety, ...overrides.safety },
     migration: { ...base.migration, ...overrides.migration },
   } as Policy;
+}
+
+/** A bare plan of `waves` (and power actions) for replay and executor tests; the rest is neutral. */
+export function planOf(
+  waves: readonly Wave[],
+  extra: Partial<Plan> & { powerOn?: readonly string[]; powerOff?: readonly string[] } = {},
+): Plan {
+  return {
+    decision: 'none',
+    reason: 'test',
+    metric: { mode: 'average', before: 0, after: 0, minimal: 0, target: 0 },
+    powerOn: [],
+    waves,
+    powerOff: [],
+    hosts: [],
+    leftOut: [],
+    warnings: [],
+    summary: {
+      migrations: 0,
+      migratedMemMiB: 0,
+      waves: waves.length,
+      estMakespanSeconds: 0,
+      hostsOnBefore: 0,
+      hostsOnAfter: 0,
+      estPowerSavedWatts: 0,
+      planMs: 0,
+    },
+    ...extra,
+  };
+}
+
+/** A migration of `memMiB` estimated at one second. */
+export function move(vmId: string, from: string, to: string, memMiB = 1024): Migration {
+  return { vm: vmId, from, to, memMiB, estSeconds: 1 };
 }

@@ -3,41 +3,13 @@ import { executePlan, type PowerActions } from '../../src/executor/index.js';
 import { staleAssumptions } from '../../src/executor/revalidate.js';
 import type { Migrator } from '../../src/migration/types.js';
 import type { Migration, Plan } from '../../src/planner/plan.js';
-import { cluster, host, vm } from '../builders.js';
+import { cluster, host, move as mv, planOf as bare, vm } from '../builders.js';
 
 // The executor only orchestrates; its adapters have their own real-peer tests (libvirt, ipmi_sim, sshd).
 // Here an in-memory hypervisor records the order of actions, which is what this module decides.
 
-const mv = (v: string, from: string, to: string): Migration => ({
-  vm: v,
-  from,
-  to,
-  memMiB: 1024,
-  estSeconds: 1,
-});
-
 function planOf(powerOn: string[], waves: Migration[][], powerOff: string[]): Plan {
-  return {
-    decision: 'squeeze',
-    reason: 'test',
-    metric: { mode: 'average', before: 0, after: 0, minimal: 0, target: 0 },
-    powerOn,
-    waves,
-    powerOff,
-    hosts: [],
-    leftOut: [],
-    warnings: [],
-    summary: {
-      migrations: 0,
-      migratedMemMiB: 0,
-      waves: waves.length,
-      estMakespanSeconds: 0,
-      hostsOnBefore: 0,
-      hostsOnAfter: 0,
-      estPowerSavedWatts: 0,
-      planMs: 0,
-    },
-  };
+  return bare(waves, { decision: 'squeeze', powerOn, powerOff });
 }
 
 function recorder(opts: { failVm?: string; failWake?: string; quarantine?: boolean } = {}) {

@@ -1,40 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkPlan } from '../../src/planner/check-plan.js';
-import type { Migration, Plan } from '../../src/planner/plan.js';
-import { cluster, host, policy, vm } from '../builders.js';
-
-function plan(waves: Migration[][], extra: Partial<Plan> = {}): Plan {
-  return {
-    decision: 'none',
-    reason: 'test',
-    metric: { mode: 'average', before: 0, after: 0, minimal: 0, target: 0 },
-    powerOn: [],
-    waves,
-    powerOff: [],
-    hosts: [],
-    leftOut: [],
-    warnings: [],
-    summary: {
-      migrations: 0,
-      migratedMemMiB: 0,
-      waves: waves.length,
-      estMakespanSeconds: 0,
-      hostsOnBefore: 0,
-      hostsOnAfter: 0,
-      estPowerSavedWatts: 0,
-      planMs: 0,
-    },
-    ...extra,
-  };
-}
-
-const mv = (v: string, from: string, to: string, memMiB = 1024): Migration => ({
-  vm: v,
-  from,
-  to,
-  memMiB,
-  estSeconds: 1,
-});
+import { cluster, host, move as mv, planOf as plan, policy, vm } from '../builders.js';
 
 describe('checkPlan', () => {
   const c = cluster(
