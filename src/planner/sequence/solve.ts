@@ -1,6 +1,7 @@
 import { EPS, R, type SeqModel, SeqState, memOf } from './model.js';
 import { type GreedyContext, WaitTracker, greedyWave } from './greedy.js';
 import { WaveSlots, packSequence } from './pack.js';
+import { retimeWaves } from './retime.js';
 import { type Budget, type Move, searchPath } from './search.js';
 
 /** Exact search first when the problem is this small (it finds the cheapest sequence). */
@@ -32,6 +33,12 @@ export type SolveOutcome =
  * exhaustive search from the start placement; "unknown" when the budget ran out first.
  */
 export function solve(m: SeqModel, tgt: Int32Array, budget: Budget): SolveOutcome {
+  const outcome = cheapest(m, tgt, budget);
+  return outcome.status === 'ok' ? { status: 'ok', waves: retimeWaves(m, outcome.waves) } : outcome;
+}
+
+/** Greedy waves, or the exact search's when the problem is small and it finds a cheaper plan. */
+function cheapest(m: SeqModel, tgt: Int32Array, budget: Budget): SolveOutcome {
   const greedy = greedyWaves(m, tgt, budget);
   if (greedy.status !== 'ok' || !smallEnough(m, tgt)) return greedy;
   const greedyCost = cost(m, greedy.waves);
