@@ -1,6 +1,7 @@
 import type { LoadedConfig } from '../config/load.js';
 import { LibvirtHostProbe, LibvirtInventory, type LibvirtHostConfig } from '../inventory/libvirt/index.js';
 import type { InventoryResult } from '../inventory/types.js';
+import type { LibvirtMigrationHost } from '../migration/libvirt/index.js';
 import type { StateStore } from '../state/types.js';
 
 /** The configured hosts that carry a libvirt URI: the live inventory's host list. */
@@ -28,6 +29,13 @@ export function liveReader(opts: LiveOptions): (config: LoadedConfig) => Promise
       sampleIntervalMs: opts.sampleIntervalMs,
       usageStore: opts.usageStore,
     }).read();
+}
+
+/** Where the migrator reaches each host, as control and as a migration destination. */
+export function migrationHosts(config: LoadedConfig): LibvirtMigrationHost[] {
+  return config.config.hosts.flatMap((h) =>
+    h.uri ? [{ id: h.id, uri: h.uri, peerUri: h.peer_uri, migrateUri: h.migrate_uri }] : [],
+  );
 }
 
 /** Fresh looks at single hosts over the config's libvirt URIs (before power actions). */

@@ -26,7 +26,7 @@ import { createEmailNotifier } from '../report/email.js';
 import { openStateStore } from '../state/index.js';
 import { TAG, type StateStore } from '../state/types.js';
 import { contextFor, findConfig, type RunContext } from './context.js';
-import { libvirtHosts, libvirtProbe, liveReader } from './live.js';
+import { libvirtHosts, libvirtProbe, liveReader, migrationHosts } from './live.js';
 import { finish } from './plan-run.js';
 import { applyStoreTags } from './store-tags.js';
 
@@ -195,7 +195,7 @@ async function executeChecked(
   const stale = staleAssumptions(plan, fresh.cluster);
   if (stale.length > 0) throw new StalePlanError(`the cluster changed since planning: ${stale.join('; ')}`);
   const migrator = new LibvirtMigrator({
-    hosts: libvirtHosts(config),
+    hosts: migrationHosts(config),
     bandwidthMiBps: fresh.policy.migration.bandwidthMiBps,
     maxDowntimeMs: fresh.policy.migration.maxDowntimeMs,
   });

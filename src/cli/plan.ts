@@ -3,6 +3,11 @@ import { loadContext } from '../app/context.js';
 import { planRun } from '../app/plan-run.js';
 import type { PolicyOverrides } from '../config/policy.js';
 import type { Io } from './io.js';
+import { liveReader } from '../app/live.js';
+
+/** Deadline of one host's inventory read, ms, and the in-run CPU sampling interval (no store in a dry run), ms. */
+const LOOK_TIMEOUT_MS = 30_000;
+const SAMPLE_INTERVAL_MS = 2_000;
 
 /** Options shared by commands that read a configuration and a cluster. */
 export function addSourceOptions(cmd: Command): Command {
@@ -98,7 +103,11 @@ Exit codes: 0 plan printed (whatever the decision), 2 bad configuration or input
         mode: flags.thresholdMode,
         failoverReserveHosts: flags.failoverReserve,
       };
-      const ctx = await loadContext({ configPath: flags.config, clusterPath: flags.cluster, overrides });
+      const live = liveReader({ perHostTimeoutMs: LOOK_TIMEOUT_MS, sampleIntervalMs: SAMPLE_INTERVAL_MS });
+      const ctx = await loadContext(
+        { configPath: flags.config, clusterPath: flags.cluster, overrides },
+        live,
+      );
       const out = await planRun(ctx, {
         format: flags.format,
         targetPlacementPath: flags.targetPlacement,

@@ -176,6 +176,18 @@ export const hostShape = {
     .regex(/^\S+$/, { error: 'expected a host id without spaces' })
     .meta({ description: 'Host id, as in the cluster file or libvirt hostname.' }),
   uri: libvirtUri.optional(),
+  peer_uri: libvirtUri.optional().meta({
+    description:
+      "URI the other hosts' libvirt daemons use to reach this one as a migration destination (peer-to-peer), when it differs from uri. Default: uri.",
+  }),
+  migrate_uri: z
+    .string()
+    .regex(/^[a-z]+:\/\/\S+$/i, { error: 'expected a migration stream URI such as tcp://10.0.0.2' })
+    .optional()
+    .meta({
+      description:
+        'QEMU migration stream target on this host (e.g. tcp://10.0.0.2 for a dedicated network). Default: libvirt chooses.',
+    }),
   idle_w: z.number().min(0).optional().meta({ description: 'Power draw idle, watts (with max_w).' }),
   max_w: z.number().min(0).optional().meta({ description: 'Power draw at 100 % CPU, watts (with idle_w).' }),
   exclude: z

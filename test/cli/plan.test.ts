@@ -129,6 +129,15 @@ describe('virt-squeeze plan', () => {
     expect(ganeti.stderr).toContain('g.data');
   });
 
+  it('plans live libvirt hosts from the config (libvirt test driver)', async () => {
+    const cfg = file('live.yaml', 'hosts:\n  - { id: test, uri: "test:///default" }\n');
+    const r = await cli('plan', '--config', cfg, '--format', 'json');
+    expect(r.code, r.stderr).toBe(0);
+    const json = JSON.parse(r.stdout);
+    expect(json.hosts.map((h: { id: string }) => h.id)).toEqual(['test']);
+    expect(json.hosts[0].state_before).toBe('on');
+  }, 60_000);
+
   it('exits 3 with an explanation when a target placement is unreachable', async () => {
     // Two full hosts that should swap their only VMs: a deadlock with no room anywhere.
     const cluster = file(
