@@ -5,6 +5,8 @@ import type { Move } from './search.js';
 const WINDOW_WAVES = 48;
 /** Improvement passes over all waves. */
 const MAX_PASSES = 4;
+/** Shortest migrations of each other wave tried for an exchange. */
+const SWAP_TRIES = 4;
 /** Gains below this many seconds are noise. */
 const MIN_GAIN_SECONDS = 1e-9;
 
@@ -134,25 +136,87 @@ class Timeline {
     }
     candidates.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
     for (const [q] of candidates) if (this.tryMove(id, q)) return true;
+    return saved > MIN_GAIN_SECONDS && this.trySwaps(id, lo, hi);
+  }
+
+  /**
+   * Exchanges wave `w`'s longest migration with a shorter one of another wave (full waves leave no
+   * free slot): the best gain first, a few of the shortest migrations of each wave tried.
+   */
+  private trySwaps(id: number, lo: number, hi: number): boolean {
+    const s = this.slots[id]!;
+    const w = s.wave;
+    const e = this.est(id);
+    const options: Array<[number, number]> = [];
+    for (let q = lo; q <= Math.min(hi, this.byWave.length - 1); q++) {
+      if (q === w) continue;
+      const list = this.byWave[q]!;
+      for (let k = list.length - 1, n = 0; k >= 0 && n < SWAP_TRIES; k--, n++) {
+        const other = list[k]!;
+        if (this.est(other) >= e) break;
+        const o = this.slots[other]!;
+        if ((o.prev >= 0 && this.slots[o.prev]!.wave >= w) || (o.next >= 0 && this.slots[o.next]!.wave <= w))
+          continue;
+        const gain = this.swapGain(id, other);
+        if (gain > MIN_GAIN_SECONDS) options.push([other, gain]);
+      }
+    }
+    options.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
+    for (const [other] of options) if (this.trySwap(id, other)) return true;
     return false;
   }
 
-  /** Moves migration `id` to wave `q` when every wave stays feasible; otherwise changes nothing. */
-  private tryMove(id: number, q: number): boolean {
-    const s = this.slots[id]!;
-    const p = s.wave;
-    const { maxPerHost, maxParallel } = this.m;
-    const t = this.touches[q]!;
-    if (this.byWave[q]!.length >= maxParallel) return false;
-    if ((t.get(s.mv.from) ?? 0) >= maxPerHost || (t.get(s.mv.to) ?? 0) >= maxPerHost) return false;
-    s.leaving.to = q;
-    s.arriving.from = q;
+  /** Makespan saved by exchanging the waves of migrations `x` and `y`. */
+  private swapGain(x: number, y: number): number {
+    const p = this.slots[x]!.wave;
+    const q = this.slots[y]!.wave;
+    const before = this.waveMax(p) + this.waveMax(q);
+    const after =
+      Math.max(this.waveMax(p, x), this.est(y)) + Math.max(this.waveMax(q, y), this.est(x));
+    return before - after;
+  }
+
+  /** Exchanges the waves of `x` and `y` when every wave stays feasible; otherwise changes nothing. */
+  private trySwap(x: number, y: number): boolean {
+    const sx = this.slots[x]!;
+    const sy = this.slots[y]!;
+    const p = sx.wave;
+    const q = sy.wave;
+    this.touch(p, sx.mv, -1);
+    this.touch(q, sy.mv, -1);
+    const roomy = this.hasSlot(q, sx.mv) && this.hasSlot(p, sy.mv);
+    this.touch(p, sx.mv, 1);
+    this.touch(q, sy.mv, 1);
+    if (!roomy) return false;
+    this.setWave(sx, q);
+    this.setWave(sy, p);
     const [a, b] = q < p ? [q, p] : [p, q];
-    if (!this.feasible(s.mv.from, a, b) || !this.feasible(s.mv.to, a, b)) {
-      s.leaving.to = p;
-      s.arriving.from = p;
+    const hosts = new Set([sx.mv.from, sx.mv.to, sy.mv.from, sy.mv.to]);
+    if (![...hosts].every((h) => this.feasible(h, a, b))) {
+      this.setWave(sx, p);
+      this.setWave(sy, q);
       return false;
     }
+    this.relist(x, p, q);
+    this.relist(y, q, p);
+    return true;
+  }
+
+  /** True when wave `w` has a per-host slot on both hosts of `mv`. */
+  private hasSlot(w: number, mv: Move): boolean {
+    const t = this.touches[w]!;
+    return (t.get(mv.from) ?? 0) < this.m.maxPerHost && (t.get(mv.to) ?? 0) < this.m.maxPerHost;
+  }
+
+  /** Points the stays of migration `s` at wave `w` (its wave index itself moves in {@link relist}). */
+  private setWave(s: Slot, w: number): void {
+    s.leaving.to = w;
+    s.arriving.from = w;
+  }
+
+  /** Moves migration `id` from wave `p`'s list and slots to wave `q`'s. */
+  private relist(id: number, p: number, q: number): void {
+    const s = this.slots[id]!;
     this.touch(p, s.mv, -1);
     this.touch(q, s.mv, 1);
     this.byWave[p] = this.byWave[p]!.filter((x) => x !== id);
@@ -160,6 +224,20 @@ class Timeline {
     list.push(id);
     list.sort((x, y) => this.est(y) - this.est(x) || x - y);
     s.wave = q;
+  }
+
+  /** Moves migration `id` to wave `q` when every wave stays feasible; otherwise changes nothing. */
+  private tryMove(id: number, q: number): boolean {
+    const s = this.slots[id]!;
+    const p = s.wave;
+    if (this.byWave[q]!.length >= this.m.maxParallel || !this.hasSlot(q, s.mv)) return false;
+    this.setWave(s, q);
+    const [a, b] = q < p ? [q, p] : [p, q];
+    if (!this.feasible(s.mv.from, a, b) || !this.feasible(s.mv.to, a, b)) {
+      this.setWave(s, p);
+      return false;
+    }
+    this.relist(id, p, q);
     return true;
   }
 
