@@ -50,15 +50,17 @@ export function consolidate(
 }
 
 /**
- * How candidates are ordered for emptying. `power`: idle watts saved per MiB to migrate, best first
- * (host count per MiB where hosts carry no power figures). `load`: least memory to migrate first.
- * The two coincide without power figures.
+ * How candidates are ordered for emptying, best first. `power`: idle watts saved per MiB to
+ * migrate (a host per MiB where hosts carry no power figures). `memory`: least memory to migrate.
+ * `cost`: least migration cost, memory plus {@link perMigrationMiB} per VM (fewer, larger
+ * migrations). Each order gives a complete plan; the planner keeps the best by its objective.
  */
-export type CandidateOrder = 'power' | 'load';
+export type CandidateOrder = 'power' | 'memory' | 'cost';
 
-/** The orders worth trying for this cluster (one when no host carries power figures). */
+/** The orders worth trying for this cluster (`power` only when hosts carry power figures). */
 export function candidateOrders(state: PackState): CandidateOrder[] {
-  return state.hosts.some((h) => h.idleWatts !== undefined) ? ['power', 'load'] : ['load'];
+  const orders: CandidateOrder[] = ['memory', 'cost'];
+  return state.hosts.some((h) => h.idleWatts !== undefined) ? ['power', ...orders] : orders;
 }
 
 class Squeezer {
@@ -104,7 +106,7 @@ class Squeezer {
       else this.kept.set(c, a.why);
     }
     this.backOffForFailover();
-    this.settle(ordering === 'power' ? ['power', 'load'] : ['load', 'power']);
+    this.settle([ordering, ...candidateOrders(this.state).filter((o) => o !== ordering)]);
     if (!this.perHostHolds()) this.undoAll();
     return { emptied: this.steps.map((s) => s.host), kept: this.kept, limitedBy: this.limitedBy };
   }
@@ -125,9 +127,10 @@ class Squeezer {
     const byPower = ordering === 'power' && list.every((i) => s.hosts[i]!.idleWatts !== undefined);
     const score = new Float64Array(s.hosts.length);
     const watts = new Float64Array(s.hosts.length);
+    const fixedMiB = ordering === 'cost' ? perMigrationMiB(this.policy) : 0;
     for (const i of list) {
       watts[i] = s.hosts[i]!.idleWatts ?? 0;
-      score[i] = (byPower ? watts[i]! : 1) / Math.max(s.usedMem(i), 1);
+      score[i] = (byPower ? watts[i]! : 1) / Math.max(s.usedMem(i) + fixedMiB * s.residentsOf(i).length, 1);
     }
     return list.sort((a, b) => score[b]! - score[a]! || watts[b]! - watts[a]! || a - b);
   }
@@ -331,6 +334,19 @@ class Squeezer {
 function toHeadroom(r: { cpu: number; memMiB: number; diskGiB: number }): Headroom {
   return { cpu: r.cpu, memMiB: r.memMiB, diskGiB: r.diskGiB };
 }
+
+/**
+ * Fixed cost of one live migration (connection and device-state set-up, switch-over, the check
+ * that the VM runs on its destination), about {@link MIGRATION_FIXED_SECONDS} s, expressed as the
+ * memory the migration link copies in that time, MiB. Makes fewer, larger migrations win over
+ * many small ones of slightly less memory (each migration is a risk for its VM).
+ */
+export function perMigrationMiB(policy: Policy): number {
+  return MIGRATION_FIXED_SECONDS * policy.migration.bandwidthMiBps;
+}
+
+/** Seconds of fixed cost per live migration, see {@link perMigrationMiB}. */
+export const MIGRATION_FIXED_SECONDS = 4;
 
 /** Memory in GiB with one decimal, for reasons. */
 export function gib(memMiB: number): string {

@@ -1,6 +1,6 @@
 import type { Cluster } from '../model/cluster.js';
 import type { Policy } from '../model/policy.js';
-import { type SqueezeOutcome, candidateOrders, consolidate, gib } from './consolidate.js';
+import { type SqueezeOutcome, candidateOrders, consolidate, gib, perMigrationMiB } from './consolidate.js';
 import { type Verdict, decide, metricValue } from './decide.js';
 import { evacuateDrains } from './drain.js';
 import { type ExpandOutcome, expand } from './expand.js';
@@ -90,14 +90,14 @@ export function draftPlan(cluster: Cluster, policy: Policy, searchBudget = DEFAU
   };
 }
 
-/** Idle power within this share of the best counts as equal: then more hosts freed, then fewer migrated MiB win. */
-const POWER_TIE_SHARE = 0.01;
+/** Idle power within this share of the best counts as equal: then more hosts freed, then the cheaper migration wins. */
+const POWER_TIE_SHARE = 0.02;
 
 /**
  * Runs the squeeze once per candidate order (each on a fresh copy of the drained state) and keeps
  * the best by the objective: idle watts left on (hosts left on where no power figures), then
- * migrated memory. Power figures are estimates, so within 1 % more hosts freed, then the cheaper
- * migration wins.
+ * migration cost (memory plus a fixed cost per migration). Power figures are estimates (published
+ * figures of similar servers), so within 2 % more hosts freed, then the cheaper migration wins.
  */
 function bestSqueeze(
   cluster: Cluster,
@@ -113,7 +113,7 @@ function bestSqueeze(
     const out = consolidate(state, policy, searchBudget, order);
     const watts = idleWattsOn(state);
     const hosts = out.emptied.length;
-    const mib = migratedMiB(state);
+    const mib = migrationCostMiB(state, policy);
     const better =
       !best ||
       watts < best.watts * (1 - POWER_TIE_SHARE) ||
@@ -131,6 +131,15 @@ function idleWattsOn(state: PackState): number {
     if (state.on[i] === 1) w += h.idleWatts ?? 1;
   });
   return w;
+}
+
+/** Migration cost of the plan: memory of the VMs that end on another host plus the fixed cost per migration, MiB. */
+function migrationCostMiB(state: PackState, policy: Policy): number {
+  let mib = 0;
+  const fixedMiB = perMigrationMiB(policy);
+  for (let v = 0; v < state.vms.length; v++)
+    if (state.vmHost[v] !== state.origHost[v]) mib += state.dMem[v]! + fixedMiB;
+  return mib;
 }
 
 /** Memory of the VMs that end on another host, MiB. */
