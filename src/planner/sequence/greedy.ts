@@ -58,36 +58,23 @@ export function greedyWave(
   return { moves: slots.moves, stuck };
 }
 
-/** Merges two lists sorted by `cmp`. */
-function mergeSorted(
-  a: readonly number[],
-  b: readonly number[],
-  cmp: (x: number, y: number) => number,
-): number[] {
-  if (b.length === 0) return a as number[];
-  const out: number[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < a.length && j < b.length) out.push(cmp(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
-  while (i < a.length) out.push(a[i++]!);
-  while (j < b.length) out.push(b[j++]!);
-  return out;
-}
-
-/** Weight of the migration a move unblocks, added to the move's own time when ranking it. */
+/** Weight of the chain of migrations a move unblocks, added to the move's own time when ranking it. */
 const UNBLOCK_WEIGHT = 0.5;
 
 /**
  * Which pending moves cannot start from the current state (no room or anti-affinity at the target),
- * and per host the longest such migration waiting for room there. Updated after each wave for the
- * hosts the wave touched only, so ranking costs nothing like a full scan per wave.
+ * and per host the longest chain of such migrations waiting for room there (a move into a host
+ * waits for room; once it lands, moves waiting for room on its source may follow: HLFET's
+ * critical path, weighted by est_seconds). Blocked status is re-checked after each wave for the
+ * hosts the wave touched only.
  */
 export class WaitTracker {
-  /** Per host: longest migration (seconds) that waits for room on it; 0 when none waits. */
+  /** Per host: longest chain (seconds) of migrations waiting for room on it; 0 when none waits. */
   readonly waitSeconds: Float64Array;
   /** Pending moves off hosts others wait on, best rank first. */
   private ranked: number[] = [];
   private readonly intoHost: number[][];
+  private readonly blockedInto: number[][];
 
   constructor(
     private readonly ctx: GreedyContext,
@@ -96,6 +83,7 @@ export class WaitTracker {
     const { m, tgt } = ctx;
     this.waitSeconds = new Float64Array(m.hosts.length);
     this.intoHost = Array.from({ length: m.hosts.length }, () => []);
+    this.blockedInto = Array.from({ length: m.hosts.length }, () => []);
     for (let v = 0; v < m.vms.length; v++) if (m.movable[v] && tgt[v]! >= 0) this.intoHost[tgt[v]!]!.push(v);
     this.refresh(this.intoHost.keys());
   }
@@ -103,22 +91,54 @@ export class WaitTracker {
   /** Re-checks the moves into `hosts` against the current state; re-ranks the moves off them. */
   refresh(hosts: Iterable<number>): void {
     const { st, tgt, m } = this.ctx;
-    const touched = new Uint8Array(m.hosts.length);
+    for (const h of hosts)
+      this.blockedInto[h] = this.intoHost[h]!.filter(
+        (v) => this.listed[v] && st.cur[v] !== h && !st.fits(v, tgt[v]!),
+      );
+    this.chains();
     const fresh: number[] = [];
-    for (const h of hosts) {
-      touched[h] = 1;
-      let longest = 0;
-      for (const v of this.intoHost[h]!)
-        if (this.listed[v] && st.cur[v] !== h && !st.fits(v, tgt[v]!)) longest = Math.max(longest, m.est[v]!);
-      this.waitSeconds[h] = longest;
-      if (longest > 0) for (const v of st.residents[h]!) if (this.listed[v]) fresh.push(v);
-    }
-    const byRank = (x: number, y: number) => this.key(y) - this.key(x) || x - y;
-    const kept = this.ranked.filter((v) => this.listed[v] && !touched[st.cur[v]!]);
-    this.ranked = mergeSorted(kept, fresh.sort(byRank), byRank);
+    for (let h = 0; h < m.hosts.length; h++)
+      if (this.waitSeconds[h]! > 0) for (const v of st.residents[h]!) if (this.listed[v]) fresh.push(v);
+    this.ranked = fresh.sort((x, y) => this.key(y) - this.key(x) || x - y);
   }
 
-  /** Rank of a move: its own time plus part of the longest migration waiting on its host. */
+  /** Longest waiting chain per host, iteratively (explicit stack; a cycle's closing edge counts 0). */
+  private chains(): void {
+    const { st, m } = this.ctx;
+    const nH = m.hosts.length;
+    const state = new Uint8Array(nH);
+    const tail = this.waitSeconds;
+    tail.fill(0);
+    for (let root = 0; root < nH; root++) {
+      if (state[root] || this.blockedInto[root]!.length === 0) continue;
+      const stack = [root];
+      state[root] = 1;
+      while (stack.length > 0) {
+        const h = stack[stack.length - 1]!;
+        let pushed = false;
+        for (const v of this.blockedInto[h]!) {
+          const src = st.cur[v]!;
+          if (state[src] === 0 && this.blockedInto[src]!.length > 0) {
+            state[src] = 1;
+            stack.push(src);
+            pushed = true;
+            break;
+          }
+        }
+        if (pushed) continue;
+        let best = 0;
+        for (const v of this.blockedInto[h]!) {
+          const src = st.cur[v]!;
+          best = Math.max(best, m.est[v]! + (state[src] === 2 ? tail[src]! : 0));
+        }
+        tail[h] = best;
+        state[h] = 2;
+        stack.pop();
+      }
+    }
+  }
+
+  /** Rank of a move: its own time plus the chain of migrations waiting on its host. */
   key(v: number): number {
     return this.ctx.m.est[v]! + UNBLOCK_WEIGHT * this.waitSeconds[this.ctx.st.cur[v]!]!;
   }
