@@ -171,8 +171,7 @@ class Timeline {
     const p = this.slots[x]!.wave;
     const q = this.slots[y]!.wave;
     const before = this.waveMax(p) + this.waveMax(q);
-    const after =
-      Math.max(this.waveMax(p, x), this.est(y)) + Math.max(this.waveMax(q, y), this.est(x));
+    const after = Math.max(this.waveMax(p, x), this.est(y)) + Math.max(this.waveMax(q, y), this.est(x));
     return before - after;
   }
 
