@@ -5,6 +5,8 @@ import { exitCodeFor } from '../exit-codes.js';
 import { executePlan, type ExecutionResult, type PowerActions } from '../executor/index.js';
 import { staleAssumptions } from '../executor/revalidate.js';
 import type { HostProbe } from '../inventory/types.js';
+import type { Cluster } from '../model/cluster.js';
+import type { Resources } from '../model/resources.js';
 import { forRun, newRunId, type Logger } from '../log.js';
 import { LibvirtMigrator } from '../migration/libvirt/index.js';
 import type { Migration, Plan } from '../planner/plan.js';
@@ -121,8 +123,14 @@ async function readCluster(
     usageStore: saveSamples ? store : undefined,
   });
   const ctx = await contextFor(config, {}, read);
-  const merged = applyStoreTags(ctx.cluster, store?.tags() ?? []);
+  if (saveSamples) store?.saveHostCapacities(onHostCapacities(ctx.cluster), Date.now());
+  const merged = applyStoreTags(ctx.cluster, store?.tags() ?? [], store?.hostCapacities());
   return { ...ctx, cluster: merged.cluster, warnings: [...ctx.warnings, ...merged.warnings] };
+}
+
+/** Capacities of the hosts read on now: what a host offers once it is in standby and cannot be read. */
+function onHostCapacities(cluster: Cluster): Map<string, Resources> {
+  return new Map(cluster.hosts.filter((h) => h.state === 'on').map((h) => [h.id, h.capacity]));
 }
 
 function planFor(ctx: RunContext): Plan {

@@ -1,4 +1,5 @@
 import type { Cluster, Host } from '../model/cluster.js';
+import type { Resources } from '../model/resources.js';
 import { TAG, type HostTag } from '../state/types.js';
 
 /**
@@ -6,10 +7,13 @@ import { TAG, type HostTag } from '../state/types.js';
  * unreachable, which the inventory reads as `unknown`: its `standby` tag says it is ours to wake.
  * A standby-tagged host that answers is on (someone started it): the snapshot wins, with a warning.
  * `exclude` tags exclude; `wake-failed` (quarantine) is carried as a host tag the planner respects.
+ * A standby host cannot be read, so it gets its last known capacity (`knownCapacity`), which the
+ * planner needs to size a wake.
  */
 export function applyStoreTags(
   cluster: Cluster,
   tags: readonly HostTag[],
+  knownCapacity: ReadonlyMap<string, Resources> = new Map(),
 ): { cluster: Cluster; warnings: string[] } {
   const byHost = new Map<string, Set<string>>();
   for (const t of tags) byHost.set(t.host, (byHost.get(t.host) ?? new Set()).add(t.tag));
@@ -27,9 +31,11 @@ export function applyStoreTags(
       warnings.push(
         `host ${h.id} is quarantined (wake-failed): never woken until an admin runs: virt-squeeze host untag ${h.id} wake-failed`,
       );
+    const capacity = state === 'standby' && h.state !== 'standby' ? knownCapacity.get(h.id) : undefined;
     return {
       ...h,
       state,
+      capacity: capacity ?? h.capacity,
       exclude: h.exclude || own.has(TAG.exclude),
       tags: [...new Set([...h.tags, ...own])],
     };

@@ -118,7 +118,11 @@ async function powerState(p: HostPower | undefined): Promise<HostStatus['power']
 export async function clusterStatus(env: PowerEnv): Promise<ClusterStatus> {
   const store = openStoreIfPresent(env.statePath);
   try {
-    const { cluster, warnings } = applyStoreTags(env.run.cluster, store?.tags() ?? []);
+    const { cluster, warnings } = applyStoreTags(
+      env.run.cluster,
+      store?.tags() ?? [],
+      store?.hostCapacities(),
+    );
     const { policy } = env.run;
     const occ = new Occupancy(cluster, policy);
     const online = metricHosts(cluster.hosts);

@@ -21,4 +21,8 @@ export const MIGRATIONS: readonly string[] = [
    CREATE TABLE run_lock (
      id INTEGER PRIMARY KEY CHECK (id = 1), run_id TEXT NOT NULL, pid INTEGER NOT NULL,
      pid_start TEXT NOT NULL, hostname TEXT NOT NULL, since_ms INTEGER NOT NULL);`,
+  // A powered-off host cannot be read: its last known capacity lets the planner size a wake.
+  `CREATE TABLE host_capacity (
+     host TEXT PRIMARY KEY, at_ms INTEGER NOT NULL, cpu REAL NOT NULL, mem_mib REAL NOT NULL,
+     disk_gib REAL NOT NULL);`,
 ];

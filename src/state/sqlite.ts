@@ -3,6 +3,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, readFileSync } from 'node:fs
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { BackendError, LockHeldError } from '../errors.js';
+import type { Resources } from '../model/resources.js';
 import { MIGRATIONS } from './migrations.js';
 import type {
   HostTag,
@@ -186,6 +187,27 @@ export class SqliteStateStore implements StateStore {
       .prepare('SELECT host, vm, at_ms, cpu_time_ns FROM usage_sample WHERE host = ? ORDER BY vm')
       .all(host) as Array<{ host: string; vm: string; at_ms: number; cpu_time_ns: number }>;
     return rows.map((r) => ({ host: r.host, vm: r.vm, atMs: r.at_ms, cpuTimeNs: r.cpu_time_ns }));
+  }
+
+  hostCapacities(): Map<string, Resources> {
+    const rows = this.db.prepare('SELECT host, cpu, mem_mib, disk_gib FROM host_capacity').all() as Array<{
+      host: string;
+      cpu: number;
+      mem_mib: number;
+      disk_gib: number;
+    }>;
+    return new Map(rows.map((r) => [r.host, { cpu: r.cpu, memMiB: r.mem_mib, diskGiB: r.disk_gib }]));
+  }
+
+  saveHostCapacities(capacities: ReadonlyMap<string, Resources>, atMs: number): void {
+    const upsert = this.db.prepare(
+      `INSERT INTO host_capacity (host, at_ms, cpu, mem_mib, disk_gib) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (host) DO UPDATE SET at_ms = excluded.at_ms, cpu = excluded.cpu,
+         mem_mib = excluded.mem_mib, disk_gib = excluded.disk_gib`,
+    );
+    this.db.transaction(() => {
+      for (const [host, c] of capacities) upsert.run(host, atMs, c.cpu, c.memMiB, c.diskGiB);
+    })();
   }
 
   saveUsageSamples(samples: readonly UsageSample[]): void {

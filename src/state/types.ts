@@ -1,3 +1,5 @@
+import type { Resources } from '../model/resources.js';
+
 /** Tags virt-squeeze itself sets or reads; admins may add their own. */
 export const TAG = {
   /** Powered down by virt-squeeze (or an admin); may be woken. */
@@ -82,6 +84,10 @@ export interface StateStore {
   /** The latest usage sample per VM of the host. */
   usageSamples(host: string): UsageSample[];
   saveUsageSamples(samples: readonly UsageSample[]): void;
+  /** Each host's capacity when it was last read on (a standby host cannot be read). */
+  hostCapacities(): Map<string, Resources>;
+  /** Records what the hosts read now offer (replaces older readings). */
+  saveHostCapacities(capacities: ReadonlyMap<string, Resources>, atMs: number): void;
   /** Takes the run lock or throws LockHeldError (a lock of a dead process on this machine is taken over). */
   acquireLock(runId: string): RunLock;
   close(): void;
