@@ -58,6 +58,22 @@ export function greedyWave(
   return { moves: slots.moves, stuck };
 }
 
+/** Merges two lists sorted by `cmp`. */
+function mergeSorted(
+  a: readonly number[],
+  b: readonly number[],
+  cmp: (x: number, y: number) => number,
+): number[] {
+  if (b.length === 0) return a as number[];
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.length && j < b.length) out.push(cmp(a[i]!, b[j]!) <= 0 ? a[i++]! : b[j++]!);
+  while (i < a.length) out.push(a[i++]!);
+  while (j < b.length) out.push(b[j++]!);
+  return out;
+}
+
 /** Weight of the chain of migrations a move unblocks, added to the move's own time when ranking it. */
 const UNBLOCK_WEIGHT = 0.5;
 
@@ -91,15 +107,25 @@ export class WaitTracker {
   /** Re-checks the moves into `hosts` against the current state; re-ranks the moves off them. */
   refresh(hosts: Iterable<number>): void {
     const { st, tgt, m } = this.ctx;
-    for (const h of hosts)
+    const changed = new Uint8Array(m.hosts.length);
+    for (const h of hosts) {
+      changed[h] = 1;
       this.blockedInto[h] = this.intoHost[h]!.filter(
         (v) => this.listed[v] && st.cur[v] !== h && !st.fits(v, tgt[v]!),
       );
+    }
+    const before = this.waitSeconds.slice();
     this.chains();
     const fresh: number[] = [];
-    for (let h = 0; h < m.hosts.length; h++)
-      if (this.waitSeconds[h]! > 0) for (const v of st.residents[h]!) if (this.listed[v]) fresh.push(v);
-    this.ranked = fresh.sort((x, y) => this.key(y) - this.key(x) || x - y);
+    for (let h = 0; h < m.hosts.length; h++) {
+      if (this.waitSeconds[h] !== before[h]) changed[h] = 1;
+      if (changed[h] && this.waitSeconds[h]! > 0)
+        for (const v of st.residents[h]!) if (this.listed[v]) fresh.push(v);
+    }
+    // Ranks change only on hosts whose residents or chain changed: merge those into the rest.
+    const byRank = (x: number, y: number) => this.key(y) - this.key(x) || x - y;
+    const kept = this.ranked.filter((v) => this.listed[v] && !changed[st.cur[v]!]);
+    this.ranked = mergeSorted(kept, fresh.sort(byRank), byRank);
   }
 
   /** Longest waiting chain per host, iteratively (explicit stack; a cycle's closing edge counts 0). */

@@ -136,7 +136,7 @@ class Timeline {
     }
     candidates.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
     for (const [q] of candidates) if (this.tryMove(id, q)) return true;
-    return saved > MIN_GAIN_SECONDS && this.trySwaps(id, lo, hi);
+    return this.trySwaps(id, lo, hi);
   }
 
   /**
@@ -158,7 +158,9 @@ class Timeline {
         if ((o.prev >= 0 && this.slots[o.prev]!.wave >= w) || (o.next >= 0 && this.slots[o.next]!.wave <= w))
           continue;
         const gain = this.swapGain(id, other);
-        if (gain > MIN_GAIN_SECONDS) options.push([other, gain]);
+        // Equal-cost exchanges only bring the longer migration earlier (long ones gather in early
+        // waves, short ones in late ones; the sum of est x wave drops, so this ends).
+        if (gain > MIN_GAIN_SECONDS || (gain > -MIN_GAIN_SECONDS && q < w)) options.push([other, gain]);
       }
     }
     options.sort((x, y) => y[1] - x[1] || x[0] - y[0]);
