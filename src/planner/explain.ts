@@ -114,7 +114,9 @@ function loadNote(state: PackState, i: number, input: ExplainInput): string {
 function whyLine(state: PackState, i: number, input: ExplainInput, flows: Flows): string {
   const h = state.hosts[i]!;
   const moved = (n: number, mib: number) => `${n} VM${n === 1 ? '' : 's'} (${gib(mib)})`;
-  const receives = flows.inCount[i]! > 0 ? `; receives ${moved(flows.inCount[i]!, flows.inMiB[i]!)}` : '';
+  const incoming = flows.inCount[i]! > 0 ? `; receives ${moved(flows.inCount[i]!, flows.inMiB[i]!)}` : '';
+  const receives =
+    incoming + (flows.outCount[i]! > 0 ? `; ${moved(flows.outCount[i]!, flows.outMiB[i]!)} moved off` : '');
   if (h.state === 'unknown') return 'unknown: not reachable; never emptied, filled or powered off';
   if (h.state === 'off') return 'off: not managed by virt-squeeze (not standby)';
   if (input.powerOn.has(i)) return `woken: ${input.decisionReason}${receives}`;
@@ -137,7 +139,7 @@ function whyLine(state: PackState, i: number, input: ExplainInput, flows: Flows)
   const kept = input.kept.get(i);
   if (kept !== undefined) return `kept: ${kept}${receives}`;
   if (flows.outCount[i]! > 0)
-    return `rebalanced: ${moved(flows.outCount[i]!, flows.outMiB[i]!)} moved off${receives}`;
+    return `rebalanced: ${moved(flows.outCount[i]!, flows.outMiB[i]!)} moved off${incoming}`;
   if (flows.inCount[i]! > 0) return `kept: receives ${moved(flows.inCount[i]!, flows.inMiB[i]!)}`;
   if (input.decision === 'squeeze') return `kept: ${input.limitedBy ?? 'not needed to empty'}`;
   return input.decision === 'none' ? 'kept: no squeeze due' : 'kept: online';
