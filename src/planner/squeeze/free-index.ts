@@ -15,10 +15,12 @@ export class FreeIndex {
     this.member = new Uint8Array(hostCount);
   }
 
+  /** Hosts in the index. */
   get size(): number {
     return this.count;
   }
 
+  /** True when host `h` is in the index. */
   has(h: number): boolean {
     return this.member[h] === 1;
   }
@@ -42,6 +44,7 @@ export class FreeIndex {
     this.member[h] = 1;
   }
 
+  /** Removes host `h` (no-op when absent). */
   delete(h: number): void {
     if (this.member[h] !== 1) return;
     const pos = this.search(this.keyOf[h]!, h);
