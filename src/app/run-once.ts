@@ -157,20 +157,21 @@ async function act(
     for (const r of await recoverInterrupted(seq)) log.warn({ host: r.host, result: r.result }, 'recovered');
     let plan: Plan | undefined;
     let execution: ExecutionResult | undefined;
+    // Outcomes of every attempt: a wake that failed before a re-plan is still a failed action.
+    let outcomes: ExecutionResult['outcomes'] = [];
     for (let attempt = 0; attempt <= MAX_REPLANS; attempt++) {
       const ctx = await readCluster(config, store, true);
       plan = planFor(ctx);
       execution = await executeChecked(plan, config, store, seq, runId, log, signal);
+      outcomes = [...outcomes, ...execution.outcomes];
       if (!execution.replan) break;
       log.warn({ stoppedAt: execution.stoppedAt }, 'a wake failed and its host is quarantined: re-planning');
     }
-    if (execution?.completed && plan?.decision === 'none') await drill(config, seq, plan, log);
-    if (execution && !execution.completed)
-      return {
-        plan,
-        execution,
-        error: new ActionsFailedError(`run stopped at ${execution.stoppedAt}: ${firstError(execution)}`),
-      };
+    if (execution) execution = { ...execution, outcomes };
+    const failed = outcomes.some((o) => !o.ok);
+    if (execution?.completed && !failed && plan?.decision === 'none') await drill(config, seq, plan, log);
+    if (execution && (!execution.completed || failed))
+      return { plan, execution, error: new ActionsFailedError(failureLine(execution)) };
     return { plan, execution };
   } finally {
     lock.release();
@@ -270,8 +271,11 @@ function powerActions(seq: SequenceContext, plan: Plan): PowerActions {
   };
 }
 
-function firstError(execution: ExecutionResult): string {
-  return execution.outcomes.find((o) => !o.ok)?.error ?? 'aborted';
+function failureLine(execution: ExecutionResult): string {
+  const first = execution.outcomes.find((o) => !o.ok);
+  const error = first?.error ?? 'aborted';
+  if (!execution.completed) return `run stopped at ${execution.stoppedAt}: ${error}`;
+  return `${first!.kind} ${first!.target} failed (the re-plan completed): ${error}`;
 }
 
 async function report(
