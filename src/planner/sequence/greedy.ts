@@ -22,6 +22,8 @@ export interface GreedyContext {
   /** Load of the target placement per host x R (for choosing temporary hosts that stay safe). */
   readonly usedB: Float64Array;
   readonly bounces: Uint8Array;
+  /** Memory (MiB) still allowed for bounces that shorten chains (not for breaking deadlocks). */
+  readonly shortcutMiB: { left: number };
 }
 
 /**
@@ -53,9 +55,46 @@ export function greedyWave(
     return true;
   });
   if (blocked.length === 0 || slots.moves.length >= m.maxParallel) return { moves: slots.moves, stuck: [] };
+  shortcutChains(ctx, blocked, progress, slots, waits);
   const cycles = closedCycles(ctx, blocked, progress);
   const stuck = cycles.filter((cycle) => !breakCycle(ctx, cycle, blocked, slots));
   return { moves: slots.moves, stuck };
+}
+
+/** Blocked moves per wave whose chain a bounce may shorten. */
+const MAX_SHORTCUTS_PER_WAVE = 16;
+
+/**
+ * Chain shortcuts: a blocked move into a host nothing leaves this wave waits at least two more
+ * waves (a departure, then its own). Parking the cheapest VM set of that host on a temporary host
+ * now lets it go next wave. Longest waiting chains first, while the shortcut memory lasts.
+ */
+function shortcutChains(
+  ctx: GreedyContext,
+  blocked: readonly number[],
+  progress: Uint8Array,
+  slots: WaveSlots,
+  waits: WaitTracker,
+): void {
+  const { m, st, tgt } = ctx;
+  const chain = (v: number) => m.est[v]! + waits.waitSeconds[st.cur[v]!]!;
+  const heads = blocked
+    .filter((v) => !progress[tgt[v]!] && !slots.moving[v])
+    .sort((x, y) => chain(y) - chain(x) || x - y);
+  let tried = 0;
+  for (const v of heads) {
+    const h = tgt[v]!;
+    if (progress[h] || slots.moves.length >= m.maxParallel) continue;
+    if (++tried > MAX_SHORTCUTS_PER_WAVE) break;
+    const e = cheapestEviction(ctx, v, new Set([h]), slots);
+    if (!e || e.cost > ctx.shortcutMiB.left) continue;
+    for (const mv of e.moves) {
+      slots.add(mv.v, mv.to);
+      ctx.bounces[mv.v]!++;
+    }
+    ctx.shortcutMiB.left -= e.cost;
+    progress[h] = 1;
+  }
 }
 
 /** Merges two lists sorted by `cmp`. */

@@ -4,6 +4,8 @@ import { WaveSlots, packSequence } from './pack.js';
 import { retimeWaves } from './retime.js';
 import { type Budget, type Move, searchPath } from './search.js';
 
+/** Share of the must-move memory that bounces shortening chains may add (the target is 1.1x). */
+const SHORTCUT_SHARE = 0.05;
 /** Exact search first when the problem is this small (it finds the cheapest sequence). */
 const EXACT_MAX_PENDING = 12;
 const EXACT_MAX_HOSTS = 40;
@@ -141,6 +143,7 @@ export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): Solve
     tgt,
     usedB: targetLoad(m, tgt),
     bounces: new Uint8Array(m.vms.length),
+    shortcutMiB: { left: SHORTCUT_SHARE * lowerBound(m, tgt) },
   };
   const byPriority = priority(m, tgt);
   let pending = priorityOrder(m, tgt, byPriority);
