@@ -227,3 +227,23 @@ describe('plan: sequencer limits', () => {
     expect(p.leftOut.map((l) => l.id)).toContain('b1');
   });
 });
+
+describe('plan: drains with a squeeze', () => {
+  it('evacuates the draining host first, then squeezes the rest; the drained host stays on', () => {
+    const c = cluster(
+      [host('a', 16, 64), host('b', 16, 64, { drain: true }), host('c', 16, 64), host('d', 16, 64)],
+      [vm('a1', 'a', 2, 16), vm('b1', 'b', 2, 16), vm('c1', 'c', 2, 8), vm('d1', 'd', 2, 24)],
+    );
+    const p = plan(c, noReserve);
+    expect(checkPlan(c, p, noReserve)).toEqual([]);
+    expect(p.decision).toBe('squeeze');
+    expect(movedVms(p)).toContain('b1');
+    expect(p.powerOff).not.toContain('b');
+    expect(p.powerOff.length).toBeGreaterThan(0);
+    expect(why(p, 'b')).toMatch(/^draining: 1 VM \(16\.0 GiB\) moved off; left on for maintenance/);
+    // Every VM ends on a host that is neither draining nor powered off.
+    const to = new Map(p.waves.flat().map((m) => [m.vm, m.to]));
+    const end = c.vms.map((v) => to.get(v.id) ?? v.host);
+    expect(end.every((h) => h !== 'b' && !p.powerOff.includes(h!))).toBe(true);
+  });
+});
