@@ -57,6 +57,7 @@ export function decide(state: PackState, policy: Policy): Verdict {
   const t = policy.thresholds;
   const metric = metricValue(state, policy);
   const online = metricHostIndices(state).length;
+  if (state.hosts.length === 0) return { decision: 'none', metric, reason: 'the cluster has no hosts' };
   if (online === 0) return { decision: 'expand', metric, reason: 'no host is online to run VMs' };
   if (t.mode === 'per_host') {
     const missing = hostsMissingProbe(state, policy, t.minimal);

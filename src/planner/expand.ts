@@ -1,6 +1,6 @@
 import { probe } from '../model/capacity.js';
 import type { Policy } from '../model/policy.js';
-import { metricValue } from './decide.js';
+import { metricHostIndices, metricValue } from './decide.js';
 import { NO_HEADROOM, Packer } from './squeeze/packer.js';
 import type { PackState } from './squeeze/state.js';
 
@@ -191,7 +191,10 @@ class Expander {
       limit === candidates.length
         ? `even all ${candidates.length} standby hosts`
         : `the ${limit} standby hosts allowed by max_power_on_per_run`;
-    let summary = `${all} will not reach ${goal}; waking ${wake.length}`;
+    let summary =
+      candidates.length === 0
+        ? 'no standby host can be woken'
+        : `${all} will not reach ${goal}; waking ${wake.length}`;
     if (stuck.length > 0)
       summary += `; ${stuck.map((h) => s.hosts[h]!.id).join(', ')} stay short of room because their VMs cannot move (pinned)`;
     return { woken: wake, reached: false, summary, notWoken: this.notWoken, stuck };
@@ -208,6 +211,7 @@ class Expander {
 
   private goalHolds(): boolean {
     const t = this.policy.thresholds;
+    if (metricHostIndices(this.state).length === 0) return false;
     if (t.mode === 'average') return metricValue(this.state, this.policy) >= t.target - 1e-9;
     return this.hotHosts().length === 0;
   }

@@ -247,3 +247,24 @@ describe('plan: drains with a squeeze', () => {
     expect(end.every((h) => h !== 'b' && !p.powerOff.includes(h!))).toBe(true);
   });
 });
+
+describe('plan: degenerate clusters', () => {
+  it('no hosts: nothing to do', () => {
+    const p = plan(cluster([], []), policy());
+    expect(p.decision).toBe('none');
+    expect(p.reason).toBe('the cluster has no hosts');
+  });
+
+  it.each(['average', 'per_host'] as const)('no online host (%s): wakes a standby host', (mode) => {
+    const p = plan(cluster([host('a', 8, 16, { state: 'standby' })], []), policy({ thresholds: { mode } }));
+    expect(p.decision).toBe('expand');
+    expect(p.powerOn).toEqual(['a']);
+  });
+
+  it('no online host and none to wake: says so', () => {
+    const c = cluster([host('a', 8, 16, { state: 'unknown' })], [vm('x', 'a', 1, 1)]);
+    const p = plan(c, policy());
+    expect(p.powerOn).toEqual([]);
+    expect(p.reason).toBe('no host is online to run VMs: no standby host can be woken');
+  });
+});
