@@ -124,3 +124,22 @@ describe('decide', () => {
     expect(v.metric).toBe(2);
   });
 });
+
+describe('search budget', () => {
+  it('a zero budget skips the settle passes but still gives a valid plan', () => {
+    const c = cluster(
+      [host('a', 16, 10), host('b', 16, 10), host('c', 16, 10)],
+      [
+        vm('p', 'a', 1, 5, { pinned: true }),
+        vm('w', 'a', 1, 3),
+        vm('q', 'b', 1, 6, { pinned: true }),
+        vm('x', 'c', 1, 5),
+      ],
+    );
+    // The relocation that frees c lives in the settle passes: without budget, c stays.
+    const p = plan(c, maxSqueeze, { searchBudget: 0 });
+    expect(p.powerOff).toEqual([]);
+    expect(checkPlan(c, p, maxSqueeze)).toEqual([]);
+    expect(plan(c, maxSqueeze, { searchBudget: 100 }).powerOff).toEqual(['c']);
+  });
+});
