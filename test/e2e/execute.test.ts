@@ -17,7 +17,7 @@
  *  4. squeeze again, then a wake that never comes up: quarantined (wake-failed), exit 3, never picked again;
  *  5. a run SIGKILLed in the middle of a power-off is finished by the next run (host off: tagged standby).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -174,6 +174,8 @@ function onAndStandby(): { on: TestHost; standby: TestHost } {
 }
 
 let emptied: TestHost | undefined;
+/** The run step 5 kills (SIGKILL by PID). */
+let killedRun: ChildProcess | undefined;
 
 describe('execute e2e: virt-squeeze run acting on two libvirtd hosts', () => {
   beforeAll(async () => {
@@ -194,6 +196,11 @@ describe('execute e2e: virt-squeeze run acting on two libvirtd hosts', () => {
   }, 180_000);
 
   afterAll(async () => {
+    // After a failure in step 5: the killed run's CLI and its hung power script, by PID.
+    if (killedRun?.pid !== undefined) await stopPid(killedRun.pid, 'main');
+    const hungFile = path.join(work, 'slow-off.pid');
+    if (work !== '' && fs.existsSync(hungFile))
+      await stopPid(Number(fs.readFileSync(hungFile, 'utf8')), 'sleep');
     if (env !== undefined) await downTwoHosts(env);
     console.log(`execute e2e suite: ${((Date.now() - suiteStart) / 1000).toFixed(1)} s`);
   }, 60_000);
@@ -292,6 +299,7 @@ describe('execute e2e: virt-squeeze run acting on two libvirtd hosts', () => {
     writeConfig(SQUEEZE);
     const [cmd, ...pre] = await cliCommand();
     const child = spawn(cmd!, [...pre, 'run', '--config', configPath()], { cwd: repoRoot, stdio: 'ignore' });
+    killedRun = child;
     const exited = new Promise((resolve) => child.on('exit', resolve));
     const hungFile = path.join(work, 'slow-off.pid');
     const deadline = Date.now() + 120_000;
@@ -303,6 +311,7 @@ describe('execute e2e: virt-squeeze run acting on two libvirtd hosts', () => {
     process.kill(child.pid!, 'SIGKILL');
     await exited;
     await stopPid(hung, 'sleep');
+    fs.rmSync(hungFile);
     const offHost = [a, b].find((h) => fs.readFileSync(powerFile(h.id, 'power'), 'utf8').trim() === 'off')!;
     expect(offHost).toBeDefined();
     // Killed between intent and done: the host is off but not tagged.
