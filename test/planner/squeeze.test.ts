@@ -8,6 +8,17 @@ import { NO_HEADROOM, Packer } from '../../src/planner/squeeze/packer.js';
 import { PackState } from '../../src/planner/squeeze/state.js';
 import { cluster, host, policy, vm } from '../builders.js';
 
+/** c's 5-GiB VM fits nowhere (a has 2 GiB free, b 4); moving w (3 GiB) from a to b makes room on a. */
+const oneStepShort = cluster(
+  [host('a', 16, 10), host('b', 16, 10), host('c', 16, 10)],
+  [
+    vm('p', 'a', 1, 5, { pinned: true }),
+    vm('w', 'a', 1, 3),
+    vm('q', 'b', 1, 6, { pinned: true }),
+    vm('x', 'c', 1, 5),
+  ],
+);
+
 const maxSqueeze = policy({ thresholds: { minimal: 0, target: 0 }, safety: { failoverReserveHosts: 0 } });
 
 describe('FreeIndex', () => {
@@ -51,16 +62,7 @@ describe('Packer', () => {
 
 describe('consolidate', () => {
   it('relocates a VM to make room when an evacuation is one step short (local search)', () => {
-    // c's 5-GiB VM fits nowhere (a has 2 GiB free, b 4); moving w (3 GiB) from a to b makes room on a.
-    const c = cluster(
-      [host('a', 16, 10), host('b', 16, 10), host('c', 16, 10)],
-      [
-        vm('p', 'a', 1, 5, { pinned: true }),
-        vm('w', 'a', 1, 3),
-        vm('q', 'b', 1, 6, { pinned: true }),
-        vm('x', 'c', 1, 5),
-      ],
-    );
+    const c = oneStepShort;
     const p = plan(c, maxSqueeze);
     expect(p.powerOff).toEqual(['c']);
     expect(
@@ -127,15 +129,7 @@ describe('decide', () => {
 
 describe('search budget', () => {
   it('a zero budget skips the settle passes but still gives a valid plan', () => {
-    const c = cluster(
-      [host('a', 16, 10), host('b', 16, 10), host('c', 16, 10)],
-      [
-        vm('p', 'a', 1, 5, { pinned: true }),
-        vm('w', 'a', 1, 3),
-        vm('q', 'b', 1, 6, { pinned: true }),
-        vm('x', 'c', 1, 5),
-      ],
-    );
+    const c = oneStepShort;
     // The relocation that frees c lives in the settle passes: without budget, c stays.
     const p = plan(c, maxSqueeze, { searchBudget: 0 });
     expect(p.powerOff).toEqual([]);
