@@ -15,7 +15,9 @@
  *  2. a second run does nothing (the standby host is seen as standby);
  *  3. expand (thresholds raised): the standby host is woken through the script, verified, untagged;
  *  4. squeeze again, then a wake that never comes up: quarantined (wake-failed), exit 3, never picked again;
- *  5. a run SIGKILLed in the middle of a power-off is finished by the next run (host off: tagged standby).
+ *  5. a run SIGKILLed in the middle of a power-off is finished by the next run: killed before the host
+ *     went off, the intent is closed as failed and the host stays untagged; killed after, the host is
+ *     found off and tagged standby (no half-tagged host, no forgotten powered-off host).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -39,6 +41,9 @@ import {
 const suiteStart = Date.now();
 let env: TwoHosts | undefined;
 let work = '';
+let emptied: TestHost | undefined;
+/** The run step 5 kills (SIGKILL by PID). */
+let killedRun: ChildProcess | undefined;
 
 /** Guest names of this suite (distinct from libvirt.test.ts's, though each suite has its own daemons). */
 const GUEST = { a: 'sq-a', b: 'sq-b' } as const;
@@ -165,6 +170,38 @@ function journalOf(entries: readonly JournalEntry[], target: string): string[] {
   return entries.filter((e) => e.target === target).map((e) => `${e.action} ${e.phase}`);
 }
 
+/** A host's power state as its script keeps it. */
+function powerState(h: TestHost): string {
+  return fs.readFileSync(powerFile(h.id, 'power'), 'utf8').trim();
+}
+
+/**
+ * Starts `virt-squeeze run` with every host's script in `mode` (a power-off that hangs), SIGKILLs the
+ * run by PID while its power-off hangs, stops the hung script by PID, and returns the host concerned.
+ */
+async function killRunInPowerOff(mode: 'hang-before-off' | 'slow-off'): Promise<TestHost> {
+  for (const h of [hosts().a, hosts().b]) fs.writeFileSync(powerFile(h.id, 'mode'), `${mode}\n`);
+  const [cmd, ...pre] = await cliCommand();
+  const child = spawn(cmd!, [...pre, 'run', '--config', configPath()], { cwd: repoRoot, stdio: 'ignore' });
+  killedRun = child;
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const hungFile = path.join(work, 'hung.pid');
+  const deadline = Date.now() + 120_000;
+  while (!fs.existsSync(hungFile)) {
+    expect(isAlive(child.pid!), 'run ended before its power-off hung').toBe(true);
+    expect(Date.now(), 'power-off did not start within 120 s').toBeLessThan(deadline);
+    await sleep(100);
+  }
+  const [pid, host] = fs.readFileSync(hungFile, 'utf8').trim().split(' ');
+  process.kill(child.pid!, 'SIGKILL');
+  await exited;
+  await stopPid(Number(pid), 'sleep');
+  fs.rmSync(hungFile);
+  for (const h of [hosts().a, hosts().b]) fs.writeFileSync(powerFile(h.id, 'mode'), 'normal\n');
+  console.log(`execute e2e: run killed in a power-off of ${host} (${mode})`);
+  return host === 'a' ? hosts().a : hosts().b;
+}
+
 /** The host that is on and the one tagged standby (exactly one each). */
 function onAndStandby(): { on: TestHost; standby: TestHost } {
   const { a, b } = hosts();
@@ -172,10 +209,6 @@ function onAndStandby(): { on: TestHost; standby: TestHost } {
   expect(standby.map((h) => h.id)).toHaveLength(1);
   return standby[0] === a ? { on: b, standby: a } : { on: a, standby: b };
 }
-
-let emptied: TestHost | undefined;
-/** The run step 5 kills (SIGKILL by PID). */
-let killedRun: ChildProcess | undefined;
 
 describe('execute e2e: virt-squeeze run acting on two libvirtd hosts', () => {
   beforeAll(async () => {
@@ -198,9 +231,9 @@ describe('execute e2e: virt-squeeze run acting on two libvirtd hosts', () => {
   afterAll(async () => {
     // After a failure in step 5: the killed run's CLI and its hung power script, by PID.
     if (killedRun?.pid !== undefined) await stopPid(killedRun.pid, 'main');
-    const hungFile = path.join(work, 'slow-off.pid');
+    const hungFile = path.join(work, 'hung.pid');
     if (work !== '' && fs.existsSync(hungFile))
-      await stopPid(Number(fs.readFileSync(hungFile, 'utf8')), 'sleep');
+      await stopPid(Number(fs.readFileSync(hungFile, 'utf8').split(' ')[0]), 'sleep');
     if (env !== undefined) await downTwoHosts(env);
     console.log(`execute e2e suite: ${((Date.now() - suiteStart) / 1000).toFixed(1)} s`);
   }, 60_000);
@@ -285,7 +318,7 @@ describe('execute e2e: virt-squeeze run acting on two libvirtd hosts', () => {
     expect(later.stdout).toMatch(/standby: quarantined after a failed wake/);
   }, 240_000);
 
-  it('5. a run killed in the middle of a power-off is finished by the next run', async () => {
+  it('5. a run killed in the middle of a power-off is finished by the next run (no half-tagged host)', async () => {
     const { a, b } = hosts();
     // Back to two hosts on: the admin clears the quarantine and the "repaired" host powers on normally.
     const quarantined = [a, b].find((h) => tagsOf(h.id).includes('wake-failed'))!;
@@ -293,32 +326,29 @@ describe('execute e2e: virt-squeeze run acting on two libvirtd hosts', () => {
     expectExit(await runCli(['host', 'untag', quarantined.id, 'wake-failed', '--config', configPath()]), 0);
     expectExit(await run('expand after repair'), 0);
     expect(tagsOf(quarantined.id)).toEqual([]);
-
-    // The next power-off hangs in the script after the host went off: the run is SIGKILLed there.
-    for (const h of [a, b]) fs.writeFileSync(powerFile(h.id, 'mode'), 'slow-off\n');
     writeConfig(SQUEEZE);
-    const [cmd, ...pre] = await cliCommand();
-    const child = spawn(cmd!, [...pre, 'run', '--config', configPath()], { cwd: repoRoot, stdio: 'ignore' });
-    killedRun = child;
-    const exited = new Promise((resolve) => child.on('exit', resolve));
-    const hungFile = path.join(work, 'slow-off.pid');
-    const deadline = Date.now() + 120_000;
-    while (!fs.existsSync(hungFile) && Date.now() < deadline) {
-      expect(isAlive(child.pid!), 'run ended before its power-off').toBe(true);
-      await sleep(100);
-    }
-    const hung = Number(fs.readFileSync(hungFile, 'utf8'));
-    process.kill(child.pid!, 'SIGKILL');
-    await exited;
-    await stopPid(hung, 'sleep');
-    fs.rmSync(hungFile);
-    const offHost = [a, b].find((h) => fs.readFileSync(powerFile(h.id, 'power'), 'utf8').trim() === 'off')!;
-    expect(offHost).toBeDefined();
-    // Killed between intent and done: the host is off but not tagged.
-    expect(tagsOf(offHost.id)).toEqual([]);
-    expect(journalOf(storeView().journal, offHost.id).at(-1)).toBe('power-off intent');
 
-    for (const h of [a, b]) fs.writeFileSync(powerFile(h.id, 'mode'), 'normal\n');
+    // Killed before the script changed anything: the host is still on and must not be tagged.
+    const stillOn = await killRunInPowerOff('hang-before-off');
+    expect(powerState(stillOn)).toBe('on');
+    expect(tagsOf(stillOn.id)).toEqual([]);
+    expect(journalOf(storeView().journal, stillOn.id).at(-1)).toBe('power-off intent');
+
+    // The next run closes that intent as failed (host on: no tag), squeezes again, and is killed right
+    // after its script turned the host off: off but not tagged yet.
+    const offHost = await killRunInPowerOff('slow-off');
+    expect(offHost).toBe(stillOn);
+    expect(powerState(offHost)).toBe('off');
+    expect(tagsOf(offHost.id)).toEqual([]);
+    const entries = storeView().journal.filter((e) => e.target === offHost.id);
+    expect(entries.slice(-3).map((e) => `${e.action} ${e.phase}`)).toEqual([
+      'power-off intent',
+      'power-off failed',
+      'power-off intent',
+    ]);
+    expect(entries.at(-2)!.detail).toMatch(/recovered by run .*: interrupted; host is on: not tagged/);
+
+    // The run after that finds the host off and tags it standby: no forgotten powered-off host.
     const r = await run('after the kill');
     expectExit(r, 0);
     expect(tagsOf(offHost.id)).toEqual(['standby']);
@@ -326,7 +356,12 @@ describe('execute e2e: virt-squeeze run acting on two libvirtd hosts', () => {
       .journal.filter((e) => e.target === offHost.id)
       .at(-1)!;
     expect(last).toMatchObject({ action: 'power-off', phase: 'done' });
-    expect(last.detail).toMatch(/recovered by run .*tagged standby/);
+    expect(last.detail).toMatch(/recovered by run .*: host is off: tagged standby/);
     expect(hostState(r, offHost.id)).toBe('standby');
+    expect(
+      powerActions()
+        .filter((c) => c.startsWith('off '))
+        .slice(-2),
+    ).toEqual([`off ${offHost.id}`, `off ${offHost.id}`]);
   }, 300_000);
 });
