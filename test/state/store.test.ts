@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { LockHeldError } from '../../src/errors.js';
 import { MIGRATIONS } from '../../src/state/migrations.js';
@@ -64,6 +65,26 @@ describe('SQLite state store', () => {
     expect(existsSync(`${path}-wal`)).toBe(true);
     expect(statSync(`${path}-wal`).mode & 0o777).toBe(0o600);
     expect(s.schemaVersion()).toBe(MIGRATIONS.length);
+  });
+
+  it('keeps the last read capacity of each host across reopen, also in a store made by schema 1', () => {
+    path = join(dir, 'v1.db');
+    const old = new Database(path);
+    old.exec(MIGRATIONS[0]!);
+    old.pragma('user_version = 1');
+    old.close();
+    const a = open();
+    a.saveHostCapacities(new Map([['h1', { cpu: 8, memMiB: 1024, diskGiB: 0 }]]), 10);
+    a.saveHostCapacities(new Map([['h1', { cpu: 16, memMiB: 2048, diskGiB: 5 }]]), 20);
+    a.saveHostCapacities(new Map([['h2', { cpu: 4, memMiB: 512, diskGiB: 0 }]]), 30);
+    const b = open();
+    expect(b.schemaVersion()).toBe(MIGRATIONS.length);
+    expect(b.hostCapacities()).toEqual(
+      new Map([
+        ['h1', { cpu: 16, memMiB: 2048, diskGiB: 5 }],
+        ['h2', { cpu: 4, memMiB: 512, diskGiB: 0 }],
+      ]),
+    );
   });
 
   it('keeps tags, journal, power history and usage samples across reopen', () => {

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { applyStoreTags } from '../../src/app/store-tags.js';
+import { cluster, host, res } from '../builders.js';
+
+const tag = (h: string, t: string) => ({ host: h, tag: t, by: 'run r1', atMs: 1, why: 'test' });
+
+describe('applyStoreTags', () => {
+  const known = new Map([
+    ['off1', res(32, 256)],
+    ['on1', res(1, 1)],
+  ]);
+  const snapshot = cluster(
+    [
+      host('on1', 16, 128),
+      host('off1', 0, 0, { state: 'unknown', capacity: res(0, 0) }),
+      host('gone', 0, 0, { state: 'unknown', capacity: res(0, 0) }),
+    ],
+    [],
+  );
+
+  it('gives a standby host (unreadable) its last known capacity, and no other host', () => {
+    const { cluster: c } = applyStoreTags(
+      snapshot,
+      [tag('off1', 'standby'), tag('on1', 'standby'), tag('gone', 'standby')],
+      known,
+    );
+    const byId = new Map(c.hosts.map((h) => [h.id, h]));
+    expect(byId.get('off1')).toMatchObject({ state: 'standby', capacity: res(32, 256) });
+    // Answers: the snapshot wins, also its capacity.
+    expect(byId.get('on1')).toMatchObject({ state: 'on', capacity: res(16, 128, 1000) });
+    // Standby but never read on: stays without capacity (the planner will not wake it).
+    expect(byId.get('gone')).toMatchObject({ state: 'standby', capacity: res(0, 0) });
+  });
+
+  it('leaves an unknown host without a standby tag unknown and without capacity', () => {
+    const { cluster: c } = applyStoreTags(snapshot, [tag('off1', 'exclude')], known);
+    expect(c.hosts.find((h) => h.id === 'off1')).toMatchObject({
+      state: 'unknown',
+      capacity: res(0, 0),
+      exclude: true,
+    });
+  });
+});
