@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { planGaneti } from '../ganeti-plan.js';
 import { resolvePolicy } from '../../src/config/policy.js';
 import { loadClusterFile, toGanetiText } from '../../src/inventory/file/index.js';
 import type { Cluster } from '../../src/model/cluster.js';
@@ -50,15 +51,7 @@ async function hsqueeze(file: string, minimal: number, target: number): Promise<
 }
 
 async function virtSqueeze(file: string, minimal: number, target: number): Promise<Answer> {
-  const { cluster, hints } = await loadClusterFile(`ganeti:${file}`);
-  const policy = resolvePolicy(undefined, hints, {
-    minimal,
-    target,
-    mode: 'per_host',
-    failoverReserveHosts: 0,
-  });
-  const p = plan(cluster, policy);
-  expect(checkPlan(cluster, p, policy)).toEqual([]);
+  const p = await planGaneti(file, minimal, target);
   const hosts = p.decision === 'squeeze' ? p.powerOff.length : p.decision === 'expand' ? p.powerOn.length : 0;
   return { decision: p.decision, hosts };
 }

@@ -1,9 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { resolvePolicy } from '../../src/config/policy.js';
-import { loadClusterFile } from '../../src/inventory/file/index.js';
-import { checkPlan } from '../../src/planner/check-plan.js';
-import { plan } from '../../src/planner/index.js';
+import { planGaneti } from '../ganeti-plan.js';
 
 /**
  * Ganeti's own hsqueeze test clusters (recipe section 5): same decision and the same number of hosts
@@ -13,16 +10,7 @@ import { plan } from '../../src/planner/index.js';
 const ganeti = path.resolve(import.meta.dirname, '../../../shared/peer-data/ganeti');
 
 async function run(file: string, minimal: number, target: number) {
-  const { cluster, hints } = await loadClusterFile(path.join(ganeti, file));
-  const policy = resolvePolicy(undefined, hints, {
-    minimal,
-    target,
-    mode: 'per_host',
-    failoverReserveHosts: 0,
-  });
-  const p = plan(cluster, policy);
-  expect(checkPlan(cluster, p, policy)).toEqual([]);
-  return p;
+  return planGaneti(path.join(ganeti, file), minimal, target);
 }
 
 describe('hsqueeze compatibility (per_host)', () => {
