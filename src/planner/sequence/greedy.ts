@@ -1,5 +1,6 @@
 import { EPS, R, type SeqModel, type SeqState, memOf } from './model.js';
 import { WaveSlots } from './pack.js';
+import type { PendingSet } from './pending.js';
 import { stronglyConnected } from './scc.js';
 import type { Move } from './search.js';
 
@@ -34,7 +35,7 @@ export interface GreedyContext {
  */
 export function greedyWave(
   ctx: GreedyContext,
-  pending: readonly number[],
+  pending: PendingSet,
   slots: WaveSlots,
   waits: WaitTracker,
 ): GreedyWave {
@@ -217,10 +218,11 @@ export class WaitTracker {
    * Wave order, lazily: unblockers (ranked by {@link key}: the chain a move starts) merged into
    * pending, which is already longest first. Stops as soon as `visit` returns false.
    */
-  forEachInOrder(pending: readonly number[], visit: (v: number) => boolean): void {
+  forEachInOrder(pending: PendingSet, visit: (v: number) => boolean): void {
     const ub = this.ranked;
     let i = 0;
-    for (const v of pending) {
+    for (let p = pending.next(0); p >= 0; p = pending.next(p + 1)) {
+      const v = pending.at(p);
       if (ub.length > 0 && this.unblocks(v)) continue;
       while (i < ub.length && this.key(ub[i]!) > this.ctx.m.est[v]!) if (!visit(ub[i++]!)) return;
       if (!visit(v)) return;

@@ -1,6 +1,7 @@
 import { EPS, R, type SeqModel, SeqState, memOf } from './model.js';
 import { type GreedyContext, WaitTracker, greedyWave } from './greedy.js';
 import { WaveSlots, packSequence } from './pack.js';
+import { PendingSet } from './pending.js';
 import { retimeWaves } from './retime.js';
 import { type Budget, type Move, searchPath } from './search.js';
 
@@ -124,11 +125,16 @@ function priority(m: SeqModel, tgt: Int32Array): (x: number, y: number) => numbe
   return (x, y) => m.est[y]! - m.est[x]! || rank(x) - rank(y) || memOf(m, y) - memOf(m, x) || x - y;
 }
 
-/** Pending VMs in wave priority order. */
-function priorityOrder(m: SeqModel, tgt: Int32Array, byPriority: (x: number, y: number) => number): number[] {
-  const pending: number[] = [];
-  for (let v = 0; v < m.vms.length; v++) if (tgt[v] !== m.a[v]) pending.push(v);
-  return pending.sort(byPriority);
+/**
+ * Every VM that may ever be pending (those off target now, and any movable one: a wave may park it)
+ * in wave priority order; the order is static, so the pending set keeps it by position.
+ */
+function pendingSet(m: SeqModel, tgt: Int32Array): PendingSet {
+  const candidates: number[] = [];
+  for (let v = 0; v < m.vms.length; v++) if (m.movable[v] || tgt[v] !== m.a[v]) candidates.push(v);
+  const set = new PendingSet(m.vms.length, Int32Array.from(candidates.sort(priority(m, tgt))));
+  for (let v = 0; v < m.vms.length; v++) if (tgt[v] !== m.a[v]) set.add(v);
+  return set;
 }
 
 /**
@@ -145,15 +151,12 @@ export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): Solve
     bounces: new Uint8Array(m.vms.length),
     shortcutMiB: { left: SHORTCUT_SHARE * lowerBound(m, tgt) },
   };
-  const byPriority = priority(m, tgt);
-  let pending = priorityOrder(m, tgt, byPriority);
-  const listed = new Uint8Array(m.vms.length);
-  for (const v of pending) listed[v] = 1;
-  const waits = new WaitTracker(ctx, listed);
+  const pending = pendingSet(m, tgt);
+  const waits = new WaitTracker(ctx, pending.listed);
   const waves: Move[][] = [];
   const slots = new WaveSlots(st);
   const maxWaves = 4 * m.vms.length + 16;
-  while (pending.length > 0) {
+  while (pending.size > 0) {
     if (waves.length > maxWaves) return { status: 'unknown', stuck: [], at: st.cur.slice(), states: 0 };
     const wave = greedyWave(ctx, pending, slots, waits);
     let added: Move[][];
@@ -166,38 +169,14 @@ export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): Solve
     }
     waves.push(...added);
     const moved = added.flat();
-    pending = nextPending(st, tgt, pending, moved, listed, byPriority);
+    for (const { v } of moved) {
+      // Arrived VMs leave the pending set, VMs the waves parked away from their target join it.
+      if (st.cur[v] === tgt[v]) pending.delete(v);
+      else pending.add(v);
+    }
     waits.refresh(new Set(moved.flatMap((mv) => [mv.from, mv.to])));
   }
   return { status: 'ok', waves };
-}
-
-/**
- * Pending VMs after some waves: those that reached their target drop out, VMs the waves parked away
- * from their target join (in priority order). `listed` flags the members, kept in step.
- */
-function nextPending(
-  st: SeqState,
-  tgt: Int32Array,
-  pending: number[],
-  moved: readonly Move[],
-  listed: Uint8Array,
-  byPriority: (x: number, y: number) => number,
-): number[] {
-  let arrived = false;
-  const parked: number[] = [];
-  for (const { v } of moved) {
-    if (st.cur[v] === tgt[v]) {
-      arrived ||= listed[v] === 1;
-      listed[v] = 0;
-    } else if (!listed[v]) {
-      listed[v] = 1;
-      parked.push(v);
-    }
-  }
-  const next = arrived ? pending.filter((v) => listed[v] === 1) : pending;
-  if (parked.length === 0) return next;
-  return [...next, ...parked].sort(byPriority);
 }
 
 /**
@@ -208,12 +187,16 @@ function nextPending(
 function searchAround(
   ctx: GreedyContext,
   stuck: number[][],
-  pending: readonly number[],
+  pending: PendingSet,
   budget: Budget,
 ): SolveOutcome {
   const { m, st, tgt } = ctx;
   const core = new Set<number>(stuck.flat());
-  if (core.size === 0) for (const v of pending) core.add(st.cur[v]!).add(tgt[v]!);
+  if (core.size === 0)
+    for (let p = pending.next(0); p >= 0; p = pending.next(p + 1)) {
+      const v = pending.at(p);
+      core.add(st.cur[v]!).add(tgt[v]!);
+    }
   const bySlack = allHosts(m)
     .filter((h) => !core.has(h) && m.accepts[h])
     .sort((x, y) => freeMem(ctx, y) - freeMem(ctx, x) || x - y);
