@@ -19,7 +19,9 @@ fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "test.sh: installing npm dependencies"
-  npm ci --no-audit --no-fund
+  # npm install, not npm ci: the registry mirror here lacks other platforms' optional packages
+  # (e.g. @rollup/rollup-android-*), which npm ci insists on finding in the lock file.
+  npm install --no-audit --no-fund
 fi
 
 echo "test.sh: build, lint, format"
