@@ -131,6 +131,12 @@ export class WaitTracker {
   private ranked: number[] = [];
   private readonly intoHost: number[][];
   private readonly blockedInto: number[][];
+  /** Hosts with moves blocked into them, ascending. */
+  private active: number[] = [];
+  /** Scratch per host, all zero between refreshes: DFS state, changed flags, previous chains. */
+  private readonly state: Uint8Array;
+  private readonly changed: Uint8Array;
+  private readonly before: Float64Array;
 
   constructor(
     private readonly ctx: GreedyContext,
@@ -138,6 +144,9 @@ export class WaitTracker {
   ) {
     const { m, tgt } = ctx;
     this.waitSeconds = new Float64Array(m.hosts.length);
+    this.state = new Uint8Array(m.hosts.length);
+    this.changed = new Uint8Array(m.hosts.length);
+    this.before = new Float64Array(m.hosts.length);
     this.intoHost = Array.from({ length: m.hosts.length }, () => []);
     this.blockedInto = Array.from({ length: m.hosts.length }, () => []);
     for (let v = 0; v < m.vms.length; v++) if (m.movable[v] && tgt[v]! >= 0) this.intoHost[tgt[v]!]!.push(v);
@@ -146,37 +155,64 @@ export class WaitTracker {
 
   /** Re-checks the moves into `hosts` against the current state; re-ranks the moves off them. */
   refresh(hosts: Iterable<number>): void {
-    const { st, tgt, m } = this.ctx;
-    const changed = new Uint8Array(m.hosts.length);
+    const { st, tgt } = this.ctx;
+    const changed = this.changed;
+    const touched: number[] = [];
+    let activeChanged = false;
     for (const h of hosts) {
+      if (changed[h]) continue;
       changed[h] = 1;
+      touched.push(h);
+      const was = this.blockedInto[h]!.length > 0;
       this.blockedInto[h] = this.intoHost[h]!.filter(
         (v) => this.listed[v] && st.cur[v] !== h && !st.fits(v, tgt[v]!),
       );
+      if (was !== this.blockedInto[h]!.length > 0) activeChanged = true;
     }
-    const before = this.waitSeconds.slice();
-    this.chains();
+    // Chains are non-zero only on hosts with blocked moves into them, before or after.
+    const previous = this.active;
+    for (const h of previous) this.before[h] = this.waitSeconds[h]!;
+    if (activeChanged) this.active = this.activeHosts(previous, touched);
+    this.chains(previous);
     const fresh: number[] = [];
-    for (let h = 0; h < m.hosts.length; h++) {
-      if (this.waitSeconds[h] !== before[h]) changed[h] = 1;
-      if (changed[h] && this.waitSeconds[h]! > 0)
-        for (const v of st.residents[h]!) if (this.listed[v]) fresh.push(v);
-    }
+    const consider = (h: number, old: number) => {
+      if (!changed[h] && this.waitSeconds[h] !== old) {
+        changed[h] = 1;
+        touched.push(h);
+      }
+    };
+    for (const h of previous) consider(h, this.before[h]!);
+    for (const h of this.active) consider(h, this.before[h]!);
+    for (const h of previous) this.before[h] = 0;
+    for (const h of touched)
+      if (this.waitSeconds[h]! > 0) for (const v of st.residents[h]!) if (this.listed[v]) fresh.push(v);
     // Ranks change only on hosts whose residents or chain changed: merge those into the rest.
     const byRank = (x: number, y: number) => this.key(y) - this.key(x) || x - y;
     const kept = this.ranked.filter((v) => this.listed[v] && !changed[st.cur[v]!]);
     this.ranked = mergeSorted(kept, fresh.sort(byRank), byRank);
+    for (const h of touched) changed[h] = 0;
   }
 
-  /** Longest waiting chain per host, iteratively (explicit stack; a cycle's closing edge counts 0). */
-  private chains(): void {
+  /** Hosts with moves blocked into them, ascending: `previous` updated for the `touched` hosts. */
+  private activeHosts(previous: readonly number[], touched: readonly number[]): number[] {
+    const out = previous.filter((h) => this.blockedInto[h]!.length > 0);
+    const known = new Set(previous);
+    for (const h of touched) if (!known.has(h) && this.blockedInto[h]!.length > 0) out.push(h);
+    return out.sort((x, y) => x - y);
+  }
+
+  /**
+   * Longest waiting chain per host, iteratively (explicit stack; a cycle's closing edge counts 0).
+   * Roots in ascending host order; only hosts with blocked moves into them can carry a chain, so
+   * only those (`previous`: the ones that did) are reset and searched.
+   */
+  private chains(previous: readonly number[]): void {
     const { st, m } = this.ctx;
-    const nH = m.hosts.length;
-    const state = new Uint8Array(nH);
+    const state = this.state;
     const tail = this.waitSeconds;
-    tail.fill(0);
-    for (let root = 0; root < nH; root++) {
-      if (state[root] || this.blockedInto[root]!.length === 0) continue;
+    for (const h of previous) tail[h] = 0;
+    for (const root of this.active) {
+      if (state[root]) continue;
       const stack = [root];
       state[root] = 1;
       while (stack.length > 0) {
@@ -202,6 +238,7 @@ export class WaitTracker {
         stack.pop();
       }
     }
+    for (const h of this.active) state[h] = 0;
   }
 
   /** Rank of a move: its own time plus the chain of migrations waiting on its host. */
