@@ -129,7 +129,10 @@ export class WaitTracker {
   readonly waitSeconds: Float64Array;
   /** Pending moves off hosts others wait on, best rank first. */
   private ranked: number[] = [];
+  /** Per host: the pending moves into it, ascending (unlisted ones are dropped when it is refreshed). */
   private readonly intoHost: number[][];
+  /** Per VM: 1 while it is in its target's `intoHost` list. */
+  private readonly inInto: Uint8Array;
   private readonly blockedInto: number[][];
   /** Hosts with moves blocked into them, ascending. */
   private active: number[] = [];
@@ -149,13 +152,18 @@ export class WaitTracker {
     this.before = new Float64Array(m.hosts.length);
     this.intoHost = Array.from({ length: m.hosts.length }, () => []);
     this.blockedInto = Array.from({ length: m.hosts.length }, () => []);
-    for (let v = 0; v < m.vms.length; v++) if (m.movable[v] && tgt[v]! >= 0) this.intoHost[tgt[v]!]!.push(v);
+    this.inInto = new Uint8Array(m.vms.length);
+    for (let v = 0; v < m.vms.length; v++)
+      if (listed[v] && m.movable[v] && tgt[v]! >= 0) {
+        this.intoHost[tgt[v]!]!.push(v);
+        this.inInto[v] = 1;
+      }
     this.refresh(this.intoHost.keys());
   }
 
   /** Re-checks the moves into `hosts` against the current state; re-ranks the moves off them. */
   refresh(hosts: Iterable<number>): void {
-    const { st, tgt } = this.ctx;
+    const { st } = this.ctx;
     const changed = this.changed;
     const touched: number[] = [];
     let activeChanged = false;
@@ -164,9 +172,7 @@ export class WaitTracker {
       changed[h] = 1;
       touched.push(h);
       const was = this.blockedInto[h]!.length > 0;
-      this.blockedInto[h] = this.intoHost[h]!.filter(
-        (v) => this.listed[v] && st.cur[v] !== h && !st.fits(v, tgt[v]!),
-      );
+      this.blockedInto[h] = this.blockedMovesInto(h);
       if (was !== this.blockedInto[h]!.length > 0) activeChanged = true;
     }
     // Chains are non-zero only on hosts with blocked moves into them, before or after.
@@ -191,6 +197,40 @@ export class WaitTracker {
     const kept = this.ranked.filter((v) => this.listed[v] && !changed[st.cur[v]!]);
     this.ranked = mergeSorted(kept, fresh.sort(byRank), byRank);
     for (const h of touched) changed[h] = 0;
+  }
+
+  /** A VM joined the pending set again (parked away from its target): its move is tracked again. */
+  rejoin(v: number): void {
+    const { m, tgt } = this.ctx;
+    if (this.inInto[v] || !m.movable[v] || tgt[v]! < 0) return;
+    const list = this.intoHost[tgt[v]!]!;
+    let lo = 0;
+    let hi = list.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (list[mid]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    list.splice(lo, 0, v);
+    this.inInto[v] = 1;
+  }
+
+  /** Pending moves into `h` that cannot start now, ascending; drops moves no longer pending. */
+  private blockedMovesInto(h: number): number[] {
+    const { st, tgt } = this.ctx;
+    const list = this.intoHost[h]!;
+    const blocked: number[] = [];
+    let kept = 0;
+    for (const v of list) {
+      if (!this.listed[v]) {
+        this.inInto[v] = 0;
+        continue;
+      }
+      list[kept++] = v;
+      if (st.cur[v] !== h && !st.fits(v, tgt[v]!)) blocked.push(v);
+    }
+    list.length = kept;
+    return blocked;
   }
 
   /** Hosts with moves blocked into them, ascending: `previous` updated for the `touched` hosts. */

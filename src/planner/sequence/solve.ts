@@ -172,7 +172,10 @@ export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): Solve
     for (const { v } of moved) {
       // Arrived VMs leave the pending set, VMs the waves parked away from their target join it.
       if (st.cur[v] === tgt[v]) pending.delete(v);
-      else pending.add(v);
+      else if (!pending.listed[v]) {
+        pending.add(v);
+        waits.rejoin(v);
+      }
     }
     waits.refresh(new Set(moved.flatMap((mv) => [mv.from, mv.to])));
   }
