@@ -212,6 +212,8 @@ function onAndStandby(): { on: TestHost; standby: TestHost } {
 
 describe('execute e2e: virt-squeeze run acting on two libvirtd hosts', () => {
   beforeAll(async () => {
+    // The runs are child processes: an unexpected error then prints its stack (main.ts).
+    process.env.VIRT_SQUEEZE_DEBUG = '1';
     env = await upTwoHosts();
     work = fs.mkdtempSync(path.join(env.base, 'execute-'));
     installPowerScript();
