@@ -133,6 +133,11 @@ export class WaitTracker {
   private readonly intoHost: number[][];
   /** Per VM: 1 while it is in its target's `intoHost` list. */
   private readonly inInto: Uint8Array;
+  /**
+   * Per host: 1 when a move into it may have become blocked since its last refresh (it received a
+   * VM, or a move into it joined). Otherwise its load only fell, so only its blocked moves are re-checked.
+   */
+  private readonly grew: Uint8Array;
   private readonly blockedInto: number[][];
   /** Hosts with moves blocked into them, ascending. */
   private active: number[] = [];
@@ -153,6 +158,7 @@ export class WaitTracker {
     this.intoHost = Array.from({ length: m.hosts.length }, () => []);
     this.blockedInto = Array.from({ length: m.hosts.length }, () => []);
     this.inInto = new Uint8Array(m.vms.length);
+    this.grew = new Uint8Array(m.hosts.length).fill(1);
     for (let v = 0; v < m.vms.length; v++)
       if (listed[v] && m.movable[v] && tgt[v]! >= 0) {
         this.intoHost[tgt[v]!]!.push(v);
@@ -161,8 +167,14 @@ export class WaitTracker {
     this.refresh(this.intoHost.keys());
   }
 
+  /** After `moves` landed: re-checks the moves into the hosts they touched. */
+  landed(moves: readonly Move[]): void {
+    for (const mv of moves) this.grew[mv.to] = 1;
+    this.refresh(new Set(moves.flatMap((mv) => [mv.from, mv.to])));
+  }
+
   /** Re-checks the moves into `hosts` against the current state; re-ranks the moves off them. */
-  refresh(hosts: Iterable<number>): void {
+  private refresh(hosts: Iterable<number>): void {
     const { st } = this.ctx;
     const changed = this.changed;
     const touched: number[] = [];
@@ -213,11 +225,16 @@ export class WaitTracker {
     }
     list.splice(lo, 0, v);
     this.inInto[v] = 1;
+    this.grew[tgt[v]!] = 1;
   }
 
   /** Pending moves into `h` that cannot start now, ascending; drops moves no longer pending. */
   private blockedMovesInto(h: number): number[] {
     const { st, tgt } = this.ctx;
+    if (!this.grew[h])
+      // Nothing arrived: moves that could start still can (fits only depends on the destination).
+      return this.blockedInto[h]!.filter((v) => this.listed[v] && st.cur[v] !== h && !st.fits(v, h));
+    this.grew[h] = 0;
     const list = this.intoHost[h]!;
     const blocked: number[] = [];
     let kept = 0;

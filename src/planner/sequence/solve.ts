@@ -177,7 +177,7 @@ export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): Solve
         waits.rejoin(v);
       }
     }
-    waits.refresh(new Set(moved.flatMap((mv) => [mv.from, mv.to])));
+    waits.landed(moved);
   }
   return { status: 'ok', waves };
 }
