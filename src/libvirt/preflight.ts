@@ -53,7 +53,7 @@ export function checkReachable(uri: string, timeoutMs: number, signal?: AbortSig
         `unable to connect to server at '${where}': no answer within ${timeoutMs} ms`,
       ),
     );
-    sock.once('error', (e) =>
+    sock.on('error', (e) =>
       fail(VIR_ERR.SYSTEM_ERROR, `unable to connect to server at '${where}': ${e.message}`),
     );
   });
