@@ -52,10 +52,16 @@ interface Thresholds {
   readonly minimal: number;
   readonly target: number;
 }
-/** Both hosts nearly empty (7 of 8 standard instances free each): above target, squeeze to one host. */
-const SQUEEZE: Thresholds = { minimal: 1, target: 3 };
-/** One host on holds 6 free instances, below minimal: wake the standby host. */
-const EXPAND: Thresholds = { minimal: 10, target: 12 };
+/*
+ * The standard instance has as many vCPUs as a host has CPUs, so with CPU overcommit 4 an empty host
+ * takes 4 standard instances and a host holding one or two of the 1-vCPU guests 3, on any machine.
+ */
+/** Both hosts hold one guest (3 free each): above target, squeeze to one host (3 free, not below target). */
+const SQUEEZE: Thresholds = { minimal: 1, target: 2 };
+/** One host on with 3 free, below minimal: wake the standby host. */
+const EXPAND: Thresholds = { minimal: 5, target: 6 };
+/** vCPUs of the standard instance: the hosts' CPU count (read from libvirt). */
+let standardVcpus = 0;
 
 function hosts(): TwoHosts {
   if (env === undefined) throw new Error('two-host environment not up');
@@ -78,7 +84,7 @@ function writeConfig(t: Thresholds): void {
   fs.writeFileSync(
     configPath(),
     `mode: execute
-standard_instance: { vcpus: 1, memory: 64MiB, disk: 0 }
+standard_instance: { vcpus: ${standardVcpus}, memory: 64MiB, disk: 0 }
 thresholds: { mode: average, minimal: ${t.minimal}, target: ${t.target} }
 overcommit: { cpu: 4, memory: 1, disk: 1 }
 safety: { min_online_hosts: 1, failover_reserve_hosts: 0 }
@@ -223,6 +229,7 @@ describe('execute e2e: virt-squeeze run acting on two libvirtd hosts', () => {
         const name = GUEST[h.id as 'a' | 'b'];
         await c.defineXml(guestXml(name));
         await c.start(name);
+        standardVcpus = (await c.nodeInfo()).cpus;
       } finally {
         await c.close();
       }
