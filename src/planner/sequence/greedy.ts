@@ -138,6 +138,10 @@ export class WaitTracker {
    * VM, or a move into it joined). Otherwise its load only fell, so only its blocked moves are re-checked.
    */
   private readonly grew: Uint8Array;
+  /** Per host x R: largest demand among its `intoHost` moves (an upper bound once some are done). */
+  private readonly maxDemInto: Float64Array;
+  /** Per host: 1 when some move in its `intoHost` list has an anti-affinity group. */
+  private readonly groupInto: Uint8Array;
   private readonly blockedInto: number[][];
   /** Hosts with moves blocked into them, ascending. */
   private active: number[] = [];
@@ -159,10 +163,13 @@ export class WaitTracker {
     this.blockedInto = Array.from({ length: m.hosts.length }, () => []);
     this.inInto = new Uint8Array(m.vms.length);
     this.grew = new Uint8Array(m.hosts.length).fill(1);
+    this.maxDemInto = new Float64Array(m.hosts.length * R);
+    this.groupInto = new Uint8Array(m.hosts.length);
     for (let v = 0; v < m.vms.length; v++)
       if (listed[v] && m.movable[v] && tgt[v]! >= 0) {
         this.intoHost[tgt[v]!]!.push(v);
         this.inInto[v] = 1;
+        this.noteInto(v, tgt[v]!);
       }
     this.refresh(this.intoHost.keys());
   }
@@ -225,6 +232,7 @@ export class WaitTracker {
     }
     list.splice(lo, 0, v);
     this.inInto[v] = 1;
+    this.noteInto(v, tgt[v]!);
     this.grew[tgt[v]!] = 1;
   }
 
@@ -235,19 +243,41 @@ export class WaitTracker {
       // Nothing arrived: moves that could start still can (fits only depends on the destination).
       return this.blockedInto[h]!.filter((v) => this.listed[v] && st.cur[v] !== h && !st.fits(v, h));
     this.grew[h] = 0;
+    // Room for the largest move into `h` in every dimension: they all fit, none is blocked.
+    if (this.allFit(h)) return [];
     const list = this.intoHost[h]!;
     const blocked: number[] = [];
     let kept = 0;
+    this.maxDemInto.fill(0, h * R, h * R + R);
+    this.groupInto[h] = 0;
     for (const v of list) {
       if (!this.listed[v]) {
         this.inInto[v] = 0;
         continue;
       }
       list[kept++] = v;
+      this.noteInto(v, h);
       if (st.cur[v] !== h && !st.fits(v, tgt[v]!)) blocked.push(v);
     }
     list.length = kept;
     return blocked;
+  }
+
+  /** Counts move `v` into `h` in the host's largest demand and group flag. */
+  private noteInto(v: number, h: number): void {
+    const { m } = this.ctx;
+    for (let r = 0; r < R; r++)
+      this.maxDemInto[h * R + r] = Math.max(this.maxDemInto[h * R + r]!, m.dem[v * R + r]!);
+    if (m.group[v]! >= 0) this.groupInto[h] = 1;
+  }
+
+  /** True when every move into `h` fits now, judged by the largest demand per dimension. */
+  private allFit(h: number): boolean {
+    const { m, st } = this.ctx;
+    if (!m.accepts[h] || this.groupInto[h] || m.allowed !== undefined) return false;
+    for (let r = 0; r < R; r++)
+      if (st.used[h * R + r]! + this.maxDemInto[h * R + r]! > m.lim[h * R + r]! + EPS) return false;
+    return true;
   }
 
   /** Hosts with moves blocked into them, ascending: `previous` updated for the `touched` hosts. */
