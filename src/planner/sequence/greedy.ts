@@ -25,6 +25,33 @@ export interface GreedyContext {
   readonly bounces: Uint8Array;
   /** Memory (MiB) still allowed for bounces that shorten chains (not for breaking deadlocks). */
   readonly shortcutMiB: { left: number };
+  /** Hosts making progress in the wave being built (scratch, cleared per wave). */
+  readonly progress: HostFlags;
+}
+
+/** A set of hosts as flags, cleared by touching only its members (no per-wave O(hosts) reset). */
+export class HostFlags {
+  private readonly flags: Uint8Array;
+  private readonly members: number[] = [];
+
+  constructor(hostCount: number) {
+    this.flags = new Uint8Array(hostCount);
+  }
+
+  add(h: number): void {
+    if (this.flags[h]) return;
+    this.flags[h] = 1;
+    this.members.push(h);
+  }
+
+  has(h: number): boolean {
+    return this.flags[h] === 1;
+  }
+
+  clear(): void {
+    for (const h of this.members) this.flags[h] = 0;
+    this.members.length = 0;
+  }
 }
 
 /**
@@ -40,18 +67,18 @@ export function greedyWave(
   waits: WaitTracker,
 ): GreedyWave {
   const { m, st, tgt } = ctx;
-  const nH = m.hosts.length;
-  const progress = new Uint8Array(nH);
+  const progress = ctx.progress;
+  progress.clear();
   const blocked: number[] = [];
   waits.forEachInOrder(pending, (v) => {
     if (slots.moves.length >= m.maxParallel) return false; // full: no bounce fits either
     const from = st.cur[v]!;
     const to = tgt[v]!;
     if (!slots.hasRoom(from, to))
-      progress[from] = 1; // waits for a slot, not for room: a later wave
+      progress.add(from); // waits for a slot, not for room: a later wave
     else if (st.fits(v, to)) {
       slots.add(v, to);
-      progress[from] = 1;
+      progress.add(from);
     } else blocked.push(v);
     return true;
   });
@@ -73,19 +100,19 @@ const MAX_SHORTCUTS_PER_WAVE = 16;
 function shortcutChains(
   ctx: GreedyContext,
   blocked: readonly number[],
-  progress: Uint8Array,
+  progress: HostFlags,
   slots: WaveSlots,
   waits: WaitTracker,
 ): void {
   const { m, st, tgt } = ctx;
   const chain = (v: number) => m.est[v]! + waits.waitSeconds[st.cur[v]!]!;
   const heads = blocked
-    .filter((v) => !progress[tgt[v]!] && !slots.moving[v])
+    .filter((v) => !progress.has(tgt[v]!) && !slots.moving[v])
     .sort((x, y) => chain(y) - chain(x) || x - y);
   let tried = 0;
   for (const v of heads) {
     const h = tgt[v]!;
-    if (progress[h] || slots.moves.length >= m.maxParallel) continue;
+    if (progress.has(h) || slots.moves.length >= m.maxParallel) continue;
     if (++tried > MAX_SHORTCUTS_PER_WAVE) break;
     const e = cheapestEviction(ctx, v, new Set([h]), slots);
     if (!e || e.cost > ctx.shortcutMiB.left) continue;
@@ -94,7 +121,7 @@ function shortcutChains(
       ctx.bounces[mv.v]!++;
     }
     ctx.shortcutMiB.left -= e.cost;
-    progress[h] = 1;
+    progress.add(h);
   }
 }
 
@@ -361,7 +388,7 @@ export class WaitTracker {
  * target is valid, a blocked destination always holds a VM that must leave, so these are exactly
  * the host sets that can never move again without a temporary host.
  */
-function closedCycles(ctx: GreedyContext, blocked: readonly number[], progress: Uint8Array): number[][] {
+function closedCycles(ctx: GreedyContext, blocked: readonly number[], progress: HostFlags): number[][] {
   const { st, tgt, m } = ctx;
   const adjacency: number[][] = Array.from({ length: m.hosts.length }, () => []);
   for (const v of blocked) adjacency[st.cur[v]!]!.push(tgt[v]!);
@@ -371,7 +398,7 @@ function closedCycles(ctx: GreedyContext, blocked: readonly number[], progress: 
   return components.filter((c, i) => {
     if (c.length < 2) return false;
     for (const h of c) {
-      if (progress[h]) return false;
+      if (progress.has(h)) return false;
       for (const w of adjacency[h]!) if (componentOf[w] !== i) return false;
     }
     return true;

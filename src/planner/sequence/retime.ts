@@ -66,30 +66,31 @@ class Timeline {
     this.baseGroups = Array.from({ length: nH }, () => new Set<number>());
     this.byWave = waves.map(() => []);
     this.touches = waves.map(() => new Map());
-    const current = new Map<number, Stay>();
-    const lastSlot = new Map<number, number>();
+    // Per VM: its latest stay and migration so far (arrays: one entry per VM of the cluster).
+    const current: Array<Stay | undefined> = new Array<Stay | undefined>(m.vms.length);
+    const lastSlot = new Int32Array(m.vms.length).fill(-1);
     waves.forEach((wave, w) =>
       wave.forEach((mv) => {
-        let leaving = current.get(mv.v);
+        let leaving = current[mv.v];
         if (!leaving) {
           leaving = { v: mv.v, from: 0, to: w };
           this.stays[mv.from]!.push(leaving);
         } else leaving.to = w;
         const arriving: Stay = { v: mv.v, from: w, to: Infinity };
         this.stays[mv.to]!.push(arriving);
-        current.set(mv.v, arriving);
+        current[mv.v] = arriving;
         const id = this.slots.length;
-        const prev = lastSlot.get(mv.v) ?? -1;
+        const prev = lastSlot[mv.v]!;
         if (prev >= 0) this.slots[prev]!.next = id;
         this.slots.push({ mv, wave: w, leaving, arriving, prev, next: -1 });
-        lastSlot.set(mv.v, id);
+        lastSlot[mv.v] = id;
         this.byWave[w]!.push(id);
         this.touch(w, mv, 1);
       }),
     );
     for (let v = 0; v < m.vms.length; v++) {
       const h = m.a[v]!;
-      if (h < 0 || current.has(v)) continue;
+      if (h < 0 || current[v] !== undefined) continue;
       for (let r = 0; r < R; r++) this.base[h * R + r]! += m.dem[v * R + r]!;
       if (m.group[v]! >= 0) this.baseGroups[h]!.add(m.group[v]!);
     }

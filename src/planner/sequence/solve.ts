@@ -1,5 +1,5 @@
 import { EPS, R, type SeqModel, SeqState, memOf } from './model.js';
-import { type GreedyContext, WaitTracker, greedyWave } from './greedy.js';
+import { type GreedyContext, HostFlags, WaitTracker, greedyWave } from './greedy.js';
 import { WaveSlots, packSequence } from './pack.js';
 import { PendingSet } from './pending.js';
 import { retimeWaves } from './retime.js';
@@ -150,6 +150,7 @@ export function greedyWaves(m: SeqModel, tgt: Int32Array, budget: Budget): Solve
     usedB: targetLoad(m, tgt),
     bounces: new Uint8Array(m.vms.length),
     shortcutMiB: { left: SHORTCUT_SHARE * lowerBound(m, tgt) },
+    progress: new HostFlags(m.hosts.length),
   };
   const pending = pendingSet(m, tgt);
   const waits = new WaitTracker(ctx, pending.listed);
