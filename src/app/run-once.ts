@@ -124,8 +124,8 @@ async function readCluster(
   });
   const ctx = await contextFor(config, {}, read);
   if (saveSamples) store?.saveHostCapacities(onHostCapacities(ctx.cluster), Date.now());
-  const merged = applyStoreTags(ctx.cluster, store?.tags() ?? [], store?.hostCapacities());
-  return { ...ctx, cluster: merged.cluster, warnings: [...ctx.warnings, ...merged.warnings] };
+  const merged = applyStoreTags(ctx.cluster, store?.tags() ?? [], store?.hostCapacities(), ctx.warnings);
+  return { ...ctx, cluster: merged.cluster, warnings: merged.warnings };
 }
 
 /** Capacities of the hosts read on now: what a host offers once it is in standby and cannot be read. */

@@ -14,6 +14,7 @@ export function applyStoreTags(
   cluster: Cluster,
   tags: readonly HostTag[],
   knownCapacity: ReadonlyMap<string, Resources> = new Map(),
+  earlierWarnings: readonly string[] = [],
 ): { cluster: Cluster; warnings: string[] } {
   const byHost = new Map<string, Set<string>>();
   for (const t of tags) byHost.set(t.host, (byHost.get(t.host) ?? new Set()).add(t.tag));
@@ -40,5 +41,9 @@ export function applyStoreTags(
       tags: [...new Set([...h.tags, ...own])],
     };
   });
-  return { cluster: { ...cluster, hosts }, warnings };
+  // The inventory warned that each powered-down host did not answer: expected of a standby host,
+  // so that line would only alarm the operator on every run.
+  const asleep = hosts.filter((h, i) => h.state === 'standby' && cluster.hosts[i]!.state !== 'standby');
+  const kept = earlierWarnings.filter((w) => !asleep.some((h) => w.startsWith(`host ${h.id} (`)));
+  return { cluster: { ...cluster, hosts }, warnings: [...kept, ...warnings] };
 }

@@ -122,6 +122,7 @@ export async function clusterStatus(env: PowerEnv): Promise<ClusterStatus> {
       env.run.cluster,
       store?.tags() ?? [],
       store?.hostCapacities(),
+      env.run.warnings,
     );
     const { policy } = env.run;
     const occ = new Occupancy(cluster, policy);
@@ -163,7 +164,7 @@ export async function clusterStatus(env: PowerEnv): Promise<ClusterStatus> {
       },
       freeStandardTotal: [...fits.values()].reduce((a, b) => a + b, 0),
       standbySavings: { watts: savings.watts, kWhPerDay: savings.kWhPerDay },
-      warnings: [...env.run.warnings, ...warnings],
+      warnings,
       ...(lock ? { lock } : {}),
     };
   } finally {

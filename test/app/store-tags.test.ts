@@ -40,4 +40,23 @@ describe('applyStoreTags', () => {
       exclude: true,
     });
   });
+
+  it("drops the inventory's 'did not answer' warning for hosts that are standby, keeps the others", () => {
+    const earlier = [
+      'host off1 (qemu+ssh://off1/system) is unknown: connection refused; it will not be emptied, filled or powered off',
+      'host other (qemu+ssh://other/system) is unknown: timeout; it will not be emptied, filled or powered off',
+      'config: something else',
+    ];
+    const { warnings } = applyStoreTags(
+      snapshot,
+      [tag('off1', 'standby'), tag('on1', 'wake-failed')],
+      known,
+      earlier,
+    );
+    expect(warnings).toEqual([
+      earlier[1],
+      earlier[2],
+      'host on1 is quarantined (wake-failed): never woken until an admin runs: virt-squeeze host untag on1 wake-failed',
+    ]);
+  });
 });
