@@ -1,6 +1,9 @@
 import type { Cluster, Host, Vm } from '../../../src/model/cluster.js';
 import type { Policy } from '../../../src/model/policy.js';
 import { host, policy } from '../../builders.js';
+import { rng } from '../../../scripts/rng.js';
+
+export { rng };
 
 /**
  * Random sequencing instances in the style of migrationpaths' generator: identical hosts
@@ -17,18 +20,6 @@ export interface Instance {
   readonly policy: Policy;
   readonly target: Map<string, string>;
   readonly powerOff: string[];
-}
-
-/** Deterministic PRNG (mulberry32): instances depend only on the seed fast-check hands us. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const int = (r: () => number, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
