@@ -389,20 +389,26 @@ export class WaitTracker {
  * the host sets that can never move again without a temporary host.
  */
 function closedCycles(ctx: GreedyContext, blocked: readonly number[], progress: HostFlags): number[][] {
-  const { st, tgt, m } = ctx;
-  const adjacency: number[][] = Array.from({ length: m.hosts.length }, () => []);
-  for (const v of blocked) adjacency[st.cur[v]!]!.push(tgt[v]!);
-  const components = stronglyConnected(m.hosts.length, adjacency);
-  const componentOf = new Int32Array(m.hosts.length);
-  components.forEach((c, i) => c.forEach((h) => (componentOf[h] = i)));
-  return components.filter((c, i) => {
-    if (c.length < 2) return false;
-    for (const h of c) {
-      if (progress.has(h)) return false;
-      for (const w of adjacency[h]!) if (componentOf[w] !== i) return false;
-    }
-    return true;
-  });
+  const { st, tgt } = ctx;
+  // The graph on the hosts of blocked moves only, in ascending host order (same components, same
+  // order as over all hosts: the others are isolated), so a wave costs its blocked moves, not the cluster.
+  const hosts = [...new Set(blocked.flatMap((v) => [st.cur[v]!, tgt[v]!]))].sort((x, y) => x - y);
+  const local = new Map(hosts.map((h, i) => [h, i]));
+  const adjacency: number[][] = hosts.map(() => []);
+  for (const v of blocked) adjacency[local.get(st.cur[v]!)!]!.push(local.get(tgt[v]!)!);
+  const components = stronglyConnected(hosts.length, adjacency);
+  const componentOf = new Int32Array(hosts.length);
+  components.forEach((c, i) => c.forEach((x) => (componentOf[x] = i)));
+  return components
+    .filter((c, i) => {
+      if (c.length < 2) return false;
+      for (const x of c) {
+        if (progress.has(hosts[x]!)) return false;
+        for (const w of adjacency[x]!) if (componentOf[w] !== i) return false;
+      }
+      return true;
+    })
+    .map((c) => c.map((x) => hosts[x]!));
 }
 
 interface Eviction {
