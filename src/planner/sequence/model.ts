@@ -94,7 +94,10 @@ export function buildModel(
   const est = new Float64Array(nV);
   const converges = new Uint8Array(nV);
   vms.forEach((v, i) => {
-    dem.set([v.demand.cpu, v.demand.memMiB, v.demand.diskGiB, v.cpuLoadCores ?? v.demand.cpu], i * R);
+    dem[i * R] = v.demand.cpu;
+    dem[i * R + 1] = v.demand.memMiB;
+    dem[i * R + 2] = v.demand.diskGiB;
+    dem[i * R + 3] = v.cpuLoadCores ?? v.demand.cpu;
     if (policy.antiAffinity && v.group !== undefined) {
       if (!groups.has(v.group)) groups.set(v.group, groups.size);
       group[i] = groups.get(v.group)!;

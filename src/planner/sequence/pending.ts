@@ -7,23 +7,42 @@
 export class PendingSet {
   /** Per VM: 1 while pending. */
   readonly listed: Uint8Array;
-  /** Per VM: position in the priority order, -1 when it can never be pending. */
+  /** Per VM: position in the priority order, -1 when it has none (yet). */
   private readonly pos: Int32Array;
   /** Per position: the VM. */
-  private readonly order: Int32Array;
-  private readonly words: Uint32Array;
+  private order: Int32Array;
+  private words: Uint32Array;
   /** One bit per word of `words`: set when that word has a bit set. */
-  private readonly summary: Uint32Array;
+  private summary: Uint32Array;
   private count = 0;
 
-  /** `order`: every VM that may ever be pending, in priority order (best first). */
-  constructor(vmCount: number, order: Int32Array) {
+  /**
+   * `order`: the VMs pending now, in priority order (best first). `fullOrder`: every VM that may
+   * ever be pending, in the same order; asked for (once) when a VM outside `order` joins.
+   */
+  constructor(
+    vmCount: number,
+    order: Int32Array,
+    private readonly fullOrder: () => Int32Array,
+  ) {
     this.listed = new Uint8Array(vmCount);
     this.pos = new Int32Array(vmCount).fill(-1);
+    this.order = order;
+    this.words = new Uint32Array(0);
+    this.summary = new Uint32Array(0);
+    this.reorder(order);
+  }
+
+  /** Switches to a wider order (a superset in the same relative order), keeping the members. */
+  private reorder(order: Int32Array): void {
+    const members: number[] = [];
+    for (let p = this.next(0); p >= 0; p = this.next(p + 1)) members.push(this.order[p]!);
+    this.pos.fill(-1);
     this.order = order;
     order.forEach((v, p) => (this.pos[v] = p));
     this.words = new Uint32Array((order.length >>> 5) + 1);
     this.summary = new Uint32Array((this.words.length >>> 5) + 1);
+    for (const v of members) this.setBit(this.pos[v]!);
   }
 
   get size(): number {
@@ -32,10 +51,15 @@ export class PendingSet {
 
   add(v: number): void {
     if (this.listed[v]) return;
+    if (this.pos[v]! < 0) this.reorder(this.fullOrder());
     const p = this.pos[v]!;
     if (p < 0) throw new Error(`VM ${v} has no place in the priority order`);
     this.listed[v] = 1;
     this.count++;
+    this.setBit(p);
+  }
+
+  private setBit(p: number): void {
     const w = p >>> 5;
     this.words[w]! |= 1 << (p & 31);
     this.summary[w >>> 5]! |= 1 << (w & 31);

@@ -126,14 +126,21 @@ function priority(m: SeqModel, tgt: Int32Array): (x: number, y: number) => numbe
 }
 
 /**
- * Every VM that may ever be pending (those off target now, and any movable one: a wave may park it)
- * in wave priority order; the order is static, so the pending set keeps it by position.
+ * The pending VMs (off target now) in wave priority order. The order is static, so the set keeps it
+ * by position; a VM that was on target and gets parked away (any movable VM may) is placed in the
+ * full order of every movable VM, sorted only if that ever happens.
  */
 function pendingSet(m: SeqModel, tgt: Int32Array): PendingSet {
-  const candidates: number[] = [];
-  for (let v = 0; v < m.vms.length; v++) if (m.movable[v] || tgt[v] !== m.a[v]) candidates.push(v);
-  const set = new PendingSet(m.vms.length, Int32Array.from(candidates.sort(priority(m, tgt))));
-  for (let v = 0; v < m.vms.length; v++) if (tgt[v] !== m.a[v]) set.add(v);
+  const byPriority = priority(m, tgt);
+  const pending: number[] = [];
+  for (let v = 0; v < m.vms.length; v++) if (tgt[v] !== m.a[v]) pending.push(v);
+  const everyone = () => {
+    const candidates: number[] = [];
+    for (let v = 0; v < m.vms.length; v++) if (m.movable[v] || tgt[v] !== m.a[v]) candidates.push(v);
+    return Int32Array.from(candidates.sort(byPriority));
+  };
+  const set = new PendingSet(m.vms.length, Int32Array.from(pending.sort(byPriority)), everyone);
+  for (const v of pending) set.add(v);
   return set;
 }
 
