@@ -203,8 +203,12 @@ export class WaitTracker {
 
   /** After `moves` landed: re-checks the moves into the hosts they touched. */
   landed(moves: readonly Move[]): void {
-    for (const mv of moves) this.grew[mv.to] = 1;
-    this.refresh(new Set(moves.flatMap((mv) => [mv.from, mv.to])));
+    const hosts: number[] = [];
+    for (const mv of moves) {
+      this.grew[mv.to] = 1;
+      hosts.push(mv.from, mv.to);
+    }
+    this.refresh(hosts); // repeats are skipped there
   }
 
   /** Re-checks the moves into `hosts` against the current state; re-ranks the moves off them. */

@@ -108,7 +108,8 @@ class Timeline {
 
   private touch(w: number, mv: Move, delta: number): void {
     const t = this.touches[w]!;
-    for (const h of [mv.from, mv.to]) t.set(h, (t.get(h) ?? 0) + delta);
+    t.set(mv.from, (t.get(mv.from) ?? 0) + delta);
+    t.set(mv.to, (t.get(mv.to) ?? 0) + delta);
   }
 
   /** One pass over the waves; true when some migration moved. */
