@@ -3,7 +3,7 @@ import path from 'node:path';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { applyHostOverrides, resolvePolicy, type PolicyOverrides } from '../config/policy.js';
 import { ConfigError } from '../errors.js';
-import { loadClusterFile } from '../inventory/file/index.js';
+import { loadClusterFile, type LoadOptions } from '../inventory/file/index.js';
 import type { InventoryResult } from '../inventory/types.js';
 import type { Cluster } from '../model/cluster.js';
 import type { Policy } from '../model/policy.js';
@@ -67,13 +67,20 @@ async function readInventory(
   config: LoadedConfig | undefined,
   readLive: LiveReader | undefined,
 ): Promise<InventoryResult> {
-  if (req.clusterPath !== undefined) return loadClusterFile(req.clusterPath);
+  const opts = loadOptions(config);
+  if (req.clusterPath !== undefined) return loadClusterFile(req.clusterPath, opts);
   if (config?.config.cluster_file !== undefined)
-    return loadClusterFile(resolveBeside(config, config.config.cluster_file));
+    return loadClusterFile(resolveBeside(config, config.config.cluster_file), opts);
   if (config && readLive) return readLive(config);
   throw new ConfigError(
     `${config?.path ?? 'config'}: no cluster source: set cluster_file, or hosts with libvirt URIs`,
   );
+}
+
+/** Usage-aware configs read each VM's observed load from the file's traces (percentile over the look-back). */
+function loadOptions(config: LoadedConfig | undefined): LoadOptions {
+  const usage = config?.config.usage;
+  return usage?.enabled ? { usage: { percentile: usage.percentile, lookbackMs: usage.lookback } } : {};
 }
 
 /** A path from the config, relative to the config file's directory (a `ganeti:` prefix is kept). */

@@ -138,6 +138,26 @@ describe('virt-squeeze plan', () => {
     expect(json.hosts[0].state_before).toBe('on');
   }, 60_000);
 
+  it('packs by observed load when the config enables usage (percentile over the look-back window)', async () => {
+    const scenario = path.join(shared, 'bench-data/scenarios/bitbrains-h100.json.gz');
+    const cfg = (usage: string) => file(`usage-${usage.length}.yaml`, `cluster_file: ${scenario}\n${usage}`);
+    const plain = await loadContext({ configPath: cfg('') });
+    const day = await loadContext({
+      configPath: cfg('usage: { cpu_cap: 80%, percentile: 95, lookback: 24h }\n'),
+    });
+    const hour = await loadContext({
+      configPath: cfg('usage: { cpu_cap: 80%, percentile: 95, lookback: 1h }\n'),
+    });
+    expect(plain.policy.usage).toBeUndefined();
+    expect(plain.cluster.vms.every((v) => v.cpuLoadCores === undefined)).toBe(true);
+    expect(day.policy.usage).toEqual({ cpuCap: 0.8 });
+    const loads = (c: typeof day) => c.cluster.vms.map((v) => v.cpuLoadCores!);
+    expect(loads(day).every((x) => x >= 0)).toBe(true);
+    expect(loads(hour)).not.toEqual(loads(day)); // 12 samples, not 288
+    const { plan } = await planRun(day, { format: 'json' });
+    expect(checkPlan(day.cluster, plan, day.policy)).toEqual([]);
+  }, 60_000);
+
   it('exits 3 with an explanation when a target placement is unreachable', async () => {
     // Two full hosts that should swap their only VMs: a deadlock with no room anywhere.
     const cluster = file(

@@ -20,6 +20,8 @@ export interface UsageOptions {
   readonly percentile: number;
   /** Look-back window: the last N samples of the trace (the trace is read as history up to now); default all. */
   readonly lookbackSamples?: number;
+  /** Look-back window as a duration (the config's `usage.lookback`), converted with the file's sample period. */
+  readonly lookbackMs?: number;
 }
 
 export interface ScenarioOptions {
@@ -45,6 +47,7 @@ const topSchema = z
     vms: z.array(z.unknown()),
     traces: z.record(z.string(), z.unknown()).optional(),
     events: z.array(z.unknown()).optional(),
+    sample_period_s: z.number().positive().optional(),
   })
   .loose();
 
@@ -84,7 +87,9 @@ export function scenarioFromJson(json: unknown, file: string, opts: ScenarioOpti
   const hosts = doc.hosts.map((raw, i) => parseHost(raw, `hosts[${i}]`, file));
   const hostById = uniqueIndex(hosts, 'hosts', file);
   const traces = parseTraces(doc.traces ?? {}, file);
-  const usage = opts.usage ? usageCache(traces, opts.usage, file) : undefined;
+  const usage = opts.usage
+    ? usageCache(traces, withSampleWindow(opts.usage, doc.sample_period_s), file)
+    : undefined;
   const vms = doc.vms.map((raw, i) => parseVm(raw, `vms[${i}]`, file, hostById, traces, usage));
   uniqueIndex(vms, 'vms', file);
   const cluster: Cluster = { hosts, vms, source: `file:${baseName(file)}` };
@@ -276,6 +281,12 @@ function series(f: Fields, key: string, file: string, path: string): number[] {
     }
   }
   return arr as number[];
+}
+
+/** A duration look-back becomes a sample count (the format's default period is 300 s). */
+function withSampleWindow(opts: UsageOptions, samplePeriodS = 300): UsageOptions {
+  if (opts.lookbackMs === undefined || opts.lookbackSamples !== undefined) return opts;
+  return { ...opts, lookbackSamples: Math.max(1, Math.ceil(opts.lookbackMs / (samplePeriodS * 1000))) };
 }
 
 /** Per-trace percentile figures, computed once per trace (many VMs share a trace). */
